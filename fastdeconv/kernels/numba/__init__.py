@@ -1,0 +1,19 @@
+"""Numba backend: kernels compile lazily on first call (and are cached on disk)."""
+import numba
+
+from ..._backends import get_num_threads
+from . import direct
+
+__all__ = ["correlate_terms", "correlate_terms_parallel"]
+
+correlate_terms = direct.correlate_terms
+
+
+def _set_threads():
+    # numba.set_num_threads is per calling thread, so it is set on every parallel call.
+    numba.set_num_threads(min(get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+
+
+def correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, ncols, chunk):
+    _set_threads()
+    direct.correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, ncols, chunk)

@@ -1,0 +1,17 @@
+"""fastdeconv: fast convolution and deconvolution of signals, images and volumes on a CPU.
+
+Importing this package compiles nothing and imports neither Numba nor the compiled
+extensions; the first call that needs a kernel loads (and, for Numba, compiles or
+reloads from cache) it.
+"""
+from ._backends import backends, get_backend, get_num_threads, set_backend, set_num_threads
+from .convolution import (choose_conv_method, convolve, convolve2d, correlate,
+                          correlate2d, fftconvolve, oaconvolve)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "backends", "get_backend", "set_backend", "get_num_threads", "set_num_threads",
+    "convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve",
+    "choose_conv_method",
+]

@@ -1,0 +1,296 @@
+"""Run the benchmark suites and print one table per group of cases.
+
+Timing method: one untimed warm-up call (JIT compilation, caches, page faults; its
+result is kept to check every implementation against fastdeconv's), then calls timed
+with ``time.perf_counter`` until the per-implementation budget is spent (at least
+``min_repeats`` calls unless a single call is far over budget, at most
+``max_repeats``); the median is reported.  All implementations of a case run in the
+same process, one after the other, so their ratios are comparable even on a noisy
+machine.  Optional peak memory: one more call under ``tracemalloc`` (counts memory
+allocated through Python and numpy, not Numba's or C++ libraries' private scratch).
+
+Usage: ``python -m bench [--quick] [--suite NAME] [-k TEXT] [--markdown] [--threads N]``.
+"""
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+from bench import registry
+from bench.registry import Options, Table
+
+
+# --------------------------------------------------------------------------- timing
+
+def time_call(func, opts):
+    """Time ``func()`` after one warm-up call.
+
+    Parameters
+    ----------
+    func : callable
+        Zero-argument callable.
+    opts : Options
+        ``budget`` (seconds), ``min_repeats`` and ``max_repeats``.
+
+    Returns
+    -------
+    median : float
+        Median seconds per call.
+    repeats : int
+        Number of timed calls.
+    result : object
+        What the warm-up call returned.
+    """
+    result = func()
+    times = []
+    total = 0.0
+    while len(times) < opts.max_repeats:
+        t = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - t)
+        total += times[-1]
+        if total >= opts.budget and (len(times) >= opts.min_repeats or total >= 3 * opts.budget):
+            break
+    return statistics.median(times), len(times), result
+
+
+def peak_memory(func):
+    """Peak bytes allocated (through tracemalloc) during one call of ``func``, beyond what was live."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        func()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def agrees(result, ref):
+    """Whether ``result`` matches the reference output in shape and values.
+
+    The tolerance (1e-4 of the reference's largest magnitude, 1e-9 for float64
+    references) is loose enough for FFT round-off and tight enough to catch a kernel
+    flipped or shifted by one sample.
+    """
+    result, ref = np.asarray(result), np.asarray(ref)
+    if result.shape != ref.shape:
+        return False
+    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    rtol = 1e-9 if ref.dtype == np.float64 else 1e-4
+    diff = np.max(np.abs(result.astype(np.float64) - ref)) if ref.size else 0.0
+    return bool(diff <= rtol * max(scale, 1e-30))
+
+
+def fma_peak(dtype, threads):
+    """FMA peak in GFLOP/s for ``threads`` threads (the 2-thread anchor scaled linearly)."""
+    return registry.FMA_PEAK_2_THREADS.get(dtype, registry.FMA_PEAK_2_THREADS["float64"]) * threads / 2
+
+
+# --------------------------------------------------------------------------- formatting
+
+def fmt_time(seconds):
+    """``1.23 ms``-style string with three significant digits."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale or unit == "µs":
+            return f"{seconds / scale:.3g} {unit}"
+
+
+def fmt_bytes(n):
+    """Mebibytes with one decimal."""
+    return f"{n / 2**20:.1f} MiB"
+
+
+def render(table, markdown=False):
+    """Return ``table`` as GitHub markdown or as aligned plain text."""
+    out = [f"### {table.title}" if markdown else f"== {table.title} =="]
+    rows = [table.headers] + table.rows
+    if markdown:
+        out.append("")
+        out.append("| " + " | ".join(table.headers) + " |")
+        out.append("|" + "|".join("---" for _ in table.headers) + "|")
+        out += ["| " + " | ".join(r) + " |" for r in table.rows]
+        out.append("")
+        out += [f"{n}  " for n in table.notes]
+    else:
+        widths = [max(len(r[i]) for r in rows) for i in range(len(table.headers))]
+        line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+        out.append(line(table.headers))
+        out.append("  ".join("-" * w for w in widths))
+        out += [line(r) for r in table.rows]
+        out += [f"  {n}" for n in table.notes]
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- running
+
+def run_case(case, opts):
+    """Measure every implementation of ``case``; return its table rows.
+
+    The first fastdeconv implementation is the reference: ratios are
+    ``time / reference time`` (above 1: fastdeconv is faster) and every result is
+    checked against its output.
+    """
+    rows = []
+    impls = case.build()
+    ref_time = ref_result = None
+    for impl in impls:
+        cells = [case.name if not rows else "", impl.name]
+        try:
+            median, repeats, result = time_call(impl.func, opts)
+            mem = fmt_bytes(peak_memory(impl.func)) if opts.memory else ""
+        except Exception as exc:  # a failing implementation must not stop the suite
+            rows.append(cells + [f"error: {type(exc).__name__}: {str(exc)[:60]}"]
+                        + [""] * (5 + opts.memory))
+            continue
+        if ref_time is None and impl.fastdeconv:
+            ref_time, ref_result, ratio, check = median, result, "ref", "ref"
+        else:
+            ratio = f"{median / ref_time:.2f}×" if ref_time else ""
+            check = "" if ref_result is None else ("ok" if agrees(result, ref_result) else "DIFF")
+        gflops = peak = ""
+        if case.flops and impl.direct:
+            rate = case.flops / median / 1e9
+            gflops = f"{rate:.1f}"
+            peak = f"{100 * rate / fma_peak(case.dtype, opts.threads):.0f}%"
+        rows.append(cells + [fmt_time(median), str(repeats), ratio, gflops, peak]
+                    + ([mem] if opts.memory else []) + [check])
+        del result
+    return rows
+
+
+def case_headers(opts):
+    return (["case", "implementation", "median", "n", "ratio", "GFLOP/s", "% FMA peak"]
+            + (["peak mem"] if opts.memory else []) + ["check"])
+
+
+CASE_NOTES = [
+    "ratio = time / time of the first fastdeconv row of the case (> 1: fastdeconv is faster); "
+    "n = timed repeats after one warm-up call.",
+    "GFLOP/s = 2 x output size x kernel size / time, for direct algorithms only; "
+    "FMA peak = {peak} GFLOP/s at {threads} thread(s).",
+    "check: output equal to the reference row's (rel. tol 1e-4 float32, 1e-9 float64).",
+]
+
+
+def machine_line(opts):
+    """One line describing the machine and the library versions."""
+    cpu = platform.processor() or "unknown CPU"
+    simd = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+        cpu = next(l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name"))
+        flags = next(l for l in info.splitlines() if l.startswith("flags")).split()
+        simd = next((s for s in ("avx512f", "avx2", "avx", "sse4_2") if s in flags), "")
+    except (OSError, StopIteration):
+        pass
+    parts = [f"{cpu}{' (' + simd + ')' if simd else ''}", f"{os.cpu_count()} cores",
+             f"{opts.threads} thread(s) used", f"Python {platform.python_version()}",
+             f"numpy {np.__version__}"]
+    for name in ("scipy", "numba", "cv2", "skimage", "torch", "fastdeconv"):
+        mod = registry.peer(name)
+        if mod is not None:
+            parts.append(f"{'opencv' if name == 'cv2' else name} {getattr(mod, '__version__', '?')}")
+    backends = registry.compiled_backends()
+    parts.append(f"fastdeconv backends: {', '.join(backends) if backends else 'none'}")
+    return "Machine: " + "; ".join(parts)
+
+
+def set_threads(n):
+    """Use ``n`` threads in fastdeconv, OpenCV and in subprocesses."""
+    for var in ("FASTDECONV_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(n)
+    fd = registry.fastdeconv()
+    if fd is not None and hasattr(fd, "set_num_threads"):
+        fd.set_num_threads(n)
+    cv2 = registry.peer("cv2")
+    if cv2 is not None:
+        cv2.setNumThreads(n)
+
+
+def parse_args(argv):
+    suites = list(registry.suites())
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="small sizes and few repeats (< 1 minute)")
+    p.add_argument("--suite", action="append", choices=suites, metavar="NAME",
+                   help=f"run only this suite (repeatable); one of {', '.join(suites)}")
+    p.add_argument("-k", dest="pattern", default=None,
+                   help="run only cases whose group or name contains this text")
+    p.add_argument("--markdown", action="store_true", help="print GitHub markdown tables")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads to use")
+    p.add_argument("--memory", action=argparse.BooleanOptionalAction, default=None,
+                   help="measure peak memory with tracemalloc (default: on unless --quick)")
+    p.add_argument("--budget", type=float, default=None,
+                   help="seconds of timed calls per implementation (default 1, --quick 0.1)")
+    p.add_argument("--list", action="store_true", help="list the cases and exit")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    """Command-line entry point (``python -m bench``, ``fastdeconv bench``).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        Exit status (0).
+    """
+    args = parse_args(argv)
+    opts = Options(quick=args.quick, threads=max(1, args.threads),
+                   memory=(not args.quick) if args.memory is None else args.memory)
+    opts.budget = args.budget if args.budget is not None else (0.1 if opts.quick else 1.0)
+    if opts.quick:
+        opts.min_repeats, opts.max_repeats = 2, 10
+    set_threads(opts.threads)
+    md = args.markdown
+    emit = lambda text: (sys.stdout.write(text + "\n"), sys.stdout.flush())
+
+    selected = {n: m for n, m in registry.suites().items() if not args.suite or n in args.suite}
+    if args.list:
+        for name, module in selected.items():
+            for case in module.cases(opts):
+                emit(f"{name}: {case.group} / {case.name}")
+        return 0
+
+    emit(machine_line(opts) + ("  " if md else ""))
+    emit("")
+    match = lambda text: args.pattern is None or args.pattern.lower() in text.lower()
+    start = time.perf_counter()
+    for name, module in selected.items():
+        groups = {}
+        for case in module.cases(opts):
+            if match(f"{case.group} {case.name}"):
+                groups.setdefault(case.group, []).append(case)
+        for group, cases in groups.items():
+            rows, peaks = [], sorted({c.dtype for c in cases if c.flops})
+            for case in cases:
+                rows += run_case(case, opts)
+                gc.collect()
+            notes = [n.format(peak=" / ".join(f"{fma_peak(d, opts.threads):.0f} ({d})" for d in peaks)
+                              or "-", threads=opts.threads) for n in CASE_NOTES]
+            emit(render(Table(f"{name}: {group}", case_headers(opts), rows, notes), md))
+        for title, make in getattr(module, "reports", lambda o: {})(opts).items():
+            if match(title):
+                table = make()
+                table.title = f"{name}: {table.title}"
+                emit(render(table, md))
+    numba = sys.modules.get("numba")
+    layer = ""
+    if numba is not None:
+        try:
+            layer = f"; Numba threading layer: {numba.threading_layer()}"
+        except ValueError:
+            pass
+    emit(f"Total benchmark time: {time.perf_counter() - start:.0f} s{layer}")
+    return 0

@@ -1,0 +1,150 @@
+"""The validation boundary: every public function converts and checks its inputs here.
+
+After these helpers, arrays satisfy the kernel contract (C-contiguous, native byte
+order, one compute dtype) and option strings are canonical.  Nothing here modifies a
+caller's array: conversions copy when they must and never write into the input.
+"""
+import operator
+
+import numpy as np
+
+MODES = ("full", "valid", "same")
+METHODS = ("auto", "direct", "fft", "oa")
+
+# boundary name -> canonical name; canonical names are numpy.pad's modes
+_BOUNDARY_ALIASES = {
+    "fill": "constant", "constant": "constant",
+    "wrap": "wrap", "periodic": "wrap", "circular": "wrap",
+    "symm": "symmetric", "symmetric": "symmetric",
+    "reflect": "reflect", "mirror": "reflect",
+    "nearest": "edge", "edge": "edge",
+}
+BOUNDARIES = ("fill", "wrap", "symm", "reflect", "nearest")
+
+
+def as_numeric(a, name):
+    """``np.asarray(a)``, refusing non-numeric dtypes (object, str, datetime...)."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must hold numbers (bool, integer, floating or complex),"
+                        f" got dtype {arr.dtype}")
+    return arr
+
+
+def check_mode(mode):
+    if not isinstance(mode, str) or mode not in MODES:
+        raise ValueError("Acceptable mode flags are 'valid', 'same', or 'full',"
+                         f" not mode={mode}")
+    return mode
+
+
+def check_method(method):
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError("Acceptable method flags are 'auto', 'direct', 'fft', or 'oa'"
+                         f" (method={method!r})")
+    return method
+
+
+def check_boundary(boundary):
+    """Canonical numpy.pad mode for a boundary name (``'constant'`` for fill)."""
+    try:
+        return _BOUNDARY_ALIASES[boundary]
+    except (KeyError, TypeError):
+        raise ValueError(f"boundary must be one of {BOUNDARIES} (or the aliases 'periodic',"
+                         f" 'circular', 'symmetric', 'mirror', 'edge'), got {boundary!r}")\
+            from None
+
+
+def check_fillvalue(fillvalue, dtype):
+    """The fill value as a scalar of ``dtype`` (scipy.signal.convolve2d's rules)."""
+    fv = np.asarray(fillvalue)
+    if fv.size != 1:
+        raise ValueError("`fillvalue` must be scalar or an array with one element.")
+    if fv.dtype.kind not in "biufc":
+        raise TypeError(f"fillvalue must be a number, got {fillvalue!r}")
+    fv = fv.reshape(())[()]
+    if np.iscomplexobj(fv) and np.dtype(dtype).kind != "c":
+        if fv.imag != 0:
+            raise ValueError("could not cast `fillvalue` directly to the output type"
+                             " (it was first converted to complex).")
+        fv = fv.real
+    return fv
+
+
+def check_axes(axes, ndim):
+    """Normalised, validated tuple of axes (scipy.fft's rules and messages)."""
+    if axes is None:
+        return tuple(range(ndim))
+    if np.isscalar(axes) or isinstance(axes, np.ndarray) and axes.ndim == 0:
+        axes = (axes,)
+    try:
+        axes = tuple(operator.index(a) for a in axes)
+    except TypeError:
+        raise TypeError(f"axes must be an int or a sequence of ints, got {axes!r}") from None
+    if not axes:
+        raise ValueError("when provided, axes cannot be empty")
+    if any(a >= ndim or a < -ndim for a in axes):
+        raise ValueError("axes exceeds dimensionality of input")
+    axes = tuple(a % ndim for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError("all axes must be unique")
+    return axes
+
+
+def check_same_ndim(in1, in2, message="in1 and in2 should have the same dimensionality"):
+    if in1.ndim != in2.ndim:
+        raise ValueError(message)
+
+
+def check_valid_shapes(shape1, shape2, axes):
+    """scipy's rule for 'valid': True when the inputs must be swapped."""
+    ok1 = all(shape1[i] >= shape2[i] for i in axes)
+    ok2 = all(shape2[i] >= shape1[i] for i in axes)
+    if not (ok1 or ok2):
+        raise ValueError("For 'valid' mode, one must be at least "
+                         "as large as the other in every dimension")
+    return not ok1
+
+
+def check_broadcast(shape1, shape2, axes):
+    if not all(shape1[a] == shape2[a] or shape1[a] == 1 or shape2[a] == 1
+               for a in range(len(shape1)) if a not in axes):
+        raise ValueError(f"incompatible shapes for in1 and in2: {tuple(shape1)} and"
+                         f" {tuple(shape2)}")
+
+
+def compute_dtype(result_type):
+    """dtype the kernels run in for a given result dtype.
+
+    Floating results run in float32 when they fit (float16 too) else float64; complex
+    likewise; integers and bools run in int64, whose wrap-around arithmetic equals that
+    of every narrower integer type after the final cast (and of uint64, bit for bit).
+    """
+    rt = np.dtype(result_type)
+    if rt.kind == "f":
+        return np.dtype(np.float32) if rt.itemsize <= 4 else np.dtype(np.float64)
+    if rt.kind == "c":
+        return np.dtype(np.complex64) if rt.itemsize <= 8 else np.dtype(np.complex128)
+    return np.dtype(np.int64)
+
+
+def kernel_array(a, dtype):
+    """C-contiguous, native-order copy-if-needed of ``a`` in ``dtype``."""
+    dtype = np.dtype(dtype)
+    if a.dtype.kind == "u" and dtype == np.int64 and a.dtype.itemsize == 8:
+        return np.ascontiguousarray(a).astype(np.uint64, copy=False).view(np.int64)
+    return np.ascontiguousarray(a, dtype=dtype.newbyteorder("="))
+
+
+def check_finite(a, name):
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or Inf; remove or replace them first")
+
+
+def check_int(value, name, minimum=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value

@@ -1,0 +1,579 @@
+"""Convolution and correlation with scipy.signal semantics, plus boundary modes.
+
+Public functions: :func:`convolve`, :func:`correlate`, :func:`convolve2d`,
+:func:`correlate2d`, :func:`fftconvolve`, :func:`oaconvolve`,
+:func:`choose_conv_method`.  They validate (``_validation``), pick a method and backend,
+and hand a canonical problem (batch axes first, a window of the full convolution per
+axis, a numpy.pad boundary) to one of three engines: direct (``_direct``), FFT and
+block FFT (``_fft``).
+"""
+import math
+import time
+
+import numpy as np
+
+from . import _direct, _fft
+from . import _validation as v
+from ._backends import resolve_backend
+
+__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve",
+           "oaconvolve", "choose_conv_method"]
+
+
+# --------------------------------------------------------------------------- windows
+def _windows(shape1, shape2, axes, mode, same_start=None):
+    """(start, length) per convolution axis, in full-convolution coordinates."""
+    wins = []
+    for a in axes:
+        n, kk = shape1[a], shape2[a]
+        if mode == "full":
+            wins.append((0, n + kk - 1))
+        elif mode == "same":
+            wins.append(((kk - 1) // 2 if same_start is None else same_start(kk), n))
+        else:  # valid, inputs already ordered so that n >= kk
+            wins.append((kk - 1, n - kk + 1))
+    return wins
+
+
+# -------------------------------------------------------------------- cost model
+# Calibrated on the 2-core AMD EPYC (Zen 4) development machine with bench/calibrate.py
+# semantics: seconds per (output sample x kernel tap) of the direct kernel with all
+# threads, and seconds per (n log2 n) of a scipy.fft real transform with all workers.
+_DIRECT_S_PER_TAP = {4: 1 / 40e9, 8: 1 / 20e9}
+_FFT_S_PER_NLOGN = {4: 0.9e-10, 8: 1.4e-10}
+_CALL_OVERHEAD = {"direct": 15e-6, "fft": 60e-6, "oa": 120e-6}
+
+
+def _direct_cost(xshape, kshape, oshape, itemsize, is_complex):
+    out = math.prod(oshape)
+    taps = math.prod(kshape)
+    per = _DIRECT_S_PER_TAP.get(itemsize, _DIRECT_S_PER_TAP[8])
+    if is_complex:
+        per *= 4
+    return out * taps * per + _CALL_OVERHEAD["direct"]
+
+
+def _fft_cost(xshape, kshape, windows, itemsize, is_complex):
+    real = not is_complex
+    f = _fft.fft_lengths(xshape, kshape, windows, real)
+    total = math.prod(f)
+    per = _FFT_S_PER_NLOGN.get(itemsize, _FFT_S_PER_NLOGN[8]) * (2 if is_complex else 1)
+    # three transforms: input, (pruned) kernel counted as half, inverse
+    return 2.5 * total * math.log2(max(total, 2)) * per + _CALL_OVERHEAD["fft"]
+
+
+def _oa_cost(xshape, kshape, windows, itemsize, is_complex):
+    real = not is_complex
+    total = 1.0
+    for n, kk, (_, length) in zip(xshape, kshape, windows):
+        seg = _fft._block_length(length, kk, real)
+        if seg is None:
+            seg = _fft.sfft.next_fast_len(length + kk - 1, real)
+            total *= seg
+        else:
+            total *= math.ceil(length / (seg - kk + 1)) * seg
+    per = _FFT_S_PER_NLOGN.get(itemsize, _FFT_S_PER_NLOGN[8]) * (2 if is_complex else 1)
+    return 2.2 * total * math.log2(max(total, 2)) * per * 1.15 + _CALL_OVERHEAD["oa"]
+
+
+def _estimate(x, k, windows, nb, cdtype):
+    """Estimated seconds per method for a canonical problem."""
+    xshape, kshape = x.shape[nb:], k.shape[nb:]
+    batch = math.prod(np.broadcast_shapes(x.shape[:nb], k.shape[:nb]))
+    oshape = [length for _, length in windows]
+    itemsize = np.dtype(cdtype).itemsize
+    if np.dtype(cdtype).kind == "c":
+        itemsize //= 2
+    is_complex = np.dtype(cdtype).kind == "c"
+    taps_shape = kshape
+    if (_direct.separable_pays(kshape)
+            and _direct.separable_factors(k, nb, cdtype) is not None):
+        # one pass per axis: cost like a 1-D kernel of sum(K) taps, plus a pass each
+        taps_shape = (sum(kshape) + 4 * (sum(n > 1 for n in kshape) - 1),)
+    costs = {
+        "direct": batch * _direct_cost(xshape, taps_shape, oshape, itemsize, is_complex),
+        "fft": batch * _fft_cost(xshape, kshape, windows, itemsize, is_complex),
+        "oa": batch * _oa_cost(xshape, kshape, windows, itemsize, is_complex),
+    }
+    return costs
+
+
+# ------------------------------------------------------------------- the core
+class _Problem:
+    """A validated convolution problem in canonical layout."""
+
+    __slots__ = ("x", "k", "nb", "windows", "pad_mode", "fillvalue", "perm",
+                 "result_type", "cdtype", "backend", "conv_axes")
+
+
+def _prepare(in1, in2, mode, axes, boundary, fillvalue, backend, same_start=None,
+             ndim_message="in1 and in2 should have the same dimensionality"):
+    """Validate everything and build a canonical problem (or return a scalar/empty)."""
+    mode = v.check_mode(mode)
+    pad_mode = v.check_boundary(boundary)
+    backend = resolve_backend(backend)
+    v.check_same_ndim(in1, in2, ndim_message)
+    ndim = in1.ndim
+    conv_axes = v.check_axes(axes, ndim)
+    v.check_broadcast(in1.shape, in2.shape, conv_axes)
+    if mode == "valid" and v.check_valid_shapes(in1.shape, in2.shape, conv_axes):
+        in1, in2 = in2, in1
+    rt = np.result_type(in1, in2)
+    fv = v.check_fillvalue(fillvalue, rt)
+    batch_axes = tuple(a for a in range(ndim) if a not in conv_axes)
+    if mode == "same":
+        # scipy centres 'same' on in1's shape along batch axes too: where in1 has one
+        # line and in2 several, only in2's middle line survives, so only it is computed
+        index = tuple(slice((in2.shape[a] - 1) // 2, (in2.shape[a] - 1) // 2 + 1)
+                      if a in batch_axes and in1.shape[a] == 1 else slice(None)
+                      for a in range(ndim))
+        in2 = in2[index]
+    perm = batch_axes + tuple(sorted(conv_axes))
+    p = _Problem()
+    p.nb = len(batch_axes)
+    p.perm = perm if perm != tuple(range(ndim)) else None
+    x = in1.transpose(perm) if p.perm else in1
+    k = in2.transpose(perm) if p.perm else in2
+    p.result_type = rt
+    p.cdtype = v.compute_dtype(rt)
+    p.x = v.kernel_array(x, p.cdtype)
+    p.k = v.kernel_array(k, p.cdtype)
+    p.windows = _windows(x.shape[p.nb:], k.shape[p.nb:], range(ndim - p.nb), mode,
+                         same_start)
+    p.pad_mode = pad_mode
+    p.fillvalue = fv
+    p.backend = backend
+    p.conv_axes = conv_axes
+    return p
+
+
+def _maybe_swap_for_direct(p):
+    # With a zero fill, convolution is commutative on every window: run the larger
+    # operand as the signal so the stencil (and the padding) is the smaller one.
+    if (p.pad_mode == "constant" and p.fillvalue == 0 and p.nb == 0
+            and p.k.size > p.x.size):
+        return p.k, p.x
+    return p.x, p.k
+
+
+def _run(p, method):
+    """Execute a canonical problem with ``method``; returns the canonical result."""
+    if method == "direct":
+        x, k = _maybe_swap_for_direct(p)
+        return _direct.direct_convolve(x, k, p.windows, p.pad_mode, p.fillvalue, p.nb,
+                                       p.backend)
+    x, k = p.x, p.k
+    fv = p.fillvalue
+    if p.cdtype.kind not in "fc":  # integers and bools go through float64
+        x = x.astype(np.float64)
+        k = k.astype(np.float64)
+        fv = np.float64(fv)
+    if method == "fft":
+        return _fft.fft_convolve(x, k, p.windows, p.pad_mode, fv, p.nb)
+    return _fft.oa_convolve(x, k, p.windows, p.pad_mode, fv, p.nb)
+
+
+def _finish(p, out):
+    """Back to the caller's axis order and result dtype."""
+    rt = p.result_type
+    if rt.kind == "b":
+        out = np.round(out) != 0 if out.dtype.kind == "f" else out != 0
+    elif rt.kind in "iu":
+        if out.dtype.kind == "f":
+            out = np.round(out)
+            out = out.astype(np.int64)
+        out = out.astype(rt) if rt != np.int64 else out
+    elif out.dtype != rt:
+        out = out.astype(rt)
+    if p.perm:
+        out = np.ascontiguousarray(out.transpose(np.argsort(p.perm)))
+    return out
+
+
+def _int_precision_needs_direct(p):
+    # float64 FFTs are exact for integers only below 2**52 (scipy's rule)
+    if p.result_type.kind not in "iub":
+        return False
+    if p.result_type.kind == "b":
+        return True
+    mx = int(np.max(np.abs(p.x), initial=0)) * int(np.max(np.abs(p.k), initial=0))
+    return mx * min(p.x.size, p.k.size) > 2 ** 52 - 1
+
+
+def _choose(p):
+    if _int_precision_needs_direct(p):
+        return "direct"
+    costs = _estimate(p.x, p.k, p.windows, p.nb, p.cdtype)
+    return min(costs, key=costs.get)
+
+
+def _convolve_impl(in1, in2, mode, method, axes, boundary, fillvalue, backend,
+                   conj_reverse, same_start=None, swap_conj=False, ndim_message=None):
+    in1 = v.as_numeric(in1, "in1")
+    in2 = v.as_numeric(in2, "in2")
+    method = v.check_method(method)
+    if in1.ndim == 0 and in2.ndim == 0:
+        v.check_mode(mode)
+        return in1 * (np.conj(in2) if conj_reverse else in2)
+    for name, arr in (("in1", in1), ("in2", in2)):
+        if arr.size == 0 and in1.ndim == in2.ndim:
+            raise ValueError(f"{name} cannot be empty")
+    swapped = False
+    if conj_reverse:
+        # correlate(a, b) is convolve(a, reversed conj(b)) over the convolution axes
+        v.check_same_ndim(in1, in2, ndim_message or "in1 and in2 should have the same"
+                                                    " dimensionality")
+        caxes = v.check_axes(axes, in1.ndim)
+        if swap_conj and mode == "valid" and v.check_valid_shapes(in1.shape, in2.shape,
+                                                                  caxes):
+            # correlate2d's rule: swap, correlate, then reverse the output (no conj)
+            in1, in2 = in2, in1
+            swapped = True
+        in2 = np.flip(in2, axis=caxes)
+        if in2.dtype.kind == "c":
+            in2 = np.conj(in2)
+    p = _prepare(in1, in2, mode, axes, boundary, fillvalue, backend, same_start,
+                 ndim_message or ("volume and kernel should have the same dimensionality"
+                                  if not conj_reverse else
+                                  "in1 and in2 should have the same dimensionality"))
+    if method == "auto":
+        method = _choose(p)
+    out = _finish(p, _run(p, method))
+    if swapped:
+        out = np.ascontiguousarray(np.flip(out, axis=p.conv_axes))
+    return out
+
+
+# ------------------------------------------------------------------ public API
+def convolve(in1, in2, mode="full", method="auto", *, axes=None, boundary="fill",
+             fillvalue=0, backend=None):
+    """Convolve two N-dimensional arrays (``scipy.signal.convolve`` semantics).
+
+    Parameters
+    ----------
+    in1 : array_like
+        First input (the signal; ``boundary`` applies to its edges).
+    in2 : array_like
+        Second input, same number of dimensions as ``in1``.
+    mode : {'full', 'valid', 'same'}, optional
+        Output size, exactly as scipy: 'full' is the whole linear convolution, 'same'
+        is its centre with ``in1``'s shape, 'valid' the part that does not depend on
+        the boundary (inputs are swapped if ``in2`` is the larger one).
+    method : {'auto', 'direct', 'fft', 'oa'}, optional
+        'direct' sums in the spatial domain with the compiled kernels (exact for
+        integers); 'fft' multiplies spectra; 'oa' transforms overlapping blocks (best
+        for a long signal and a shorter kernel); 'auto' picks the fastest by a cost
+        model calibrated on this library's own kernels.
+    axes : int or sequence of int, optional
+        Axes to convolve over; the other axes are batch axes and must broadcast.
+    boundary : {'fill', 'wrap', 'symm', 'reflect', 'nearest'}, optional
+        What lies beyond ``in1``'s edges (numpy.pad's constant, wrap, symmetric,
+        reflect, edge; aliases 'periodic', 'circular', 'symmetric', 'mirror',
+        'edge').  Used by every method and dimension; ignored by 'valid'.
+    fillvalue : scalar, optional
+        Value beyond the edges for ``boundary='fill'``.
+    backend : {'numba', 'cython', 'python'}, optional
+        Compiled backend for the direct method (default: :func:`get_backend`).
+
+    Returns
+    -------
+    ndarray
+        ``np.result_type(in1, in2)`` (float32 stays float32, integers stay integers).
+
+    Raises
+    ------
+    ValueError
+        Unknown mode/method/boundary/backend, different ndim, empty input, 'valid'
+        shapes where neither input contains the other, incompatible batch axes.
+    TypeError
+        Non-numeric input.
+
+    See Also
+    --------
+    scipy.signal.convolve, correlate, fftconvolve, oaconvolve
+
+    Notes
+    -----
+    ``(in1 * in2)[n] = sum_m in1[m] in2[n - m]``.  Kernels that are outer products of
+    1-D vectors (every Gaussian) run as one 1-D pass per axis in the direct method.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastdeconv import convolve
+    >>> convolve([1.0, 2.0, 3.0], [0.0, 1.0, 0.5])
+    array([0. , 1. , 2.5, 4. , 1.5])
+    >>> convolve(np.eye(3), np.ones((2, 2)), mode='same', boundary='wrap')
+    array([[2., 1., 1.],
+           [1., 2., 1.],
+           [1., 1., 2.]])
+    """
+    return _convolve_impl(in1, in2, mode, method, axes, boundary, fillvalue, backend,
+                          conj_reverse=False)
+
+
+def correlate(in1, in2, mode="full", method="auto", *, axes=None, boundary="fill",
+              fillvalue=0, backend=None):
+    """Cross-correlate two N-dimensional arrays (``scipy.signal.correlate`` semantics).
+
+    ``z[k] = sum_l in1[l + k - K + 1] * conj(in2[l])`` for 'full' — the
+    "deconvolution sum" ``(I ⊛ K)[i, j] = Σ I[i+m, j+n] K[m, n]`` in 'valid' mode.
+    Parameters, returns and errors as :func:`convolve` (``boundary`` applies to
+    ``in1``); complex ``in2`` is conjugated.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        Inputs with the same number of dimensions.
+    mode : {'full', 'valid', 'same'}, optional
+    method : {'auto', 'direct', 'fft', 'oa'}, optional
+    axes : int or sequence of int, optional
+    boundary : {'fill', 'wrap', 'symm', 'reflect', 'nearest'}, optional
+    fillvalue : scalar, optional
+    backend : {'numba', 'cython', 'python'}, optional
+
+    Returns
+    -------
+    ndarray
+
+    See Also
+    --------
+    scipy.signal.correlate, convolve
+
+    Examples
+    --------
+    >>> from fastdeconv import correlate
+    >>> correlate([1.0, 2.0, 3.0], [0.0, 1.0, 0.5], mode='valid')
+    array([3.5])
+    """
+    return _convolve_impl(in1, in2, mode, method, axes, boundary, fillvalue, backend,
+                          conj_reverse=True)
+
+
+def _check_2d(in1, in2):
+    in1 = v.as_numeric(in1, "in1")
+    in2 = v.as_numeric(in2, "in2")
+    if not in1.ndim == in2.ndim == 2:
+        raise ValueError("convolve2d inputs must both be 2-D arrays")
+    return in1, in2
+
+
+def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, method="auto",
+               backend=None):
+    """Convolve two 2-D arrays (``scipy.signal.convolve2d`` semantics).
+
+    Like scipy, with more boundaries ('reflect', 'nearest' besides 'fill', 'wrap',
+    'symm') and integer/bool/float16 inputs; the method is chosen automatically
+    (scipy's is always direct) unless ``method`` says otherwise.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        2-D inputs.
+    mode : {'full', 'valid', 'same'}, optional
+    boundary : {'fill', 'wrap', 'symm', 'reflect', 'nearest'}, optional
+    fillvalue : scalar, optional
+    method : {'auto', 'direct', 'fft', 'oa'}, optional
+    backend : {'numba', 'cython', 'python'}, optional
+
+    Returns
+    -------
+    ndarray
+
+    See Also
+    --------
+    scipy.signal.convolve2d, convolve
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastdeconv import convolve2d
+    >>> convolve2d(np.ones((2, 2)), np.ones((2, 2)))
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    in1, in2 = _check_2d(in1, in2)
+    return _convolve_impl(in1, in2, mode, method, None, boundary, fillvalue, backend,
+                          conj_reverse=False)
+
+
+def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, method="auto",
+                backend=None):
+    """Cross-correlate two 2-D arrays (``scipy.signal.correlate2d`` semantics).
+
+    Keeps scipy's own conventions where they differ from :func:`correlate`: 'same'
+    centres an even-sized kernel one sample the other way, and a 'valid' call whose
+    inputs must be swapped returns the reversed (not conjugated) result.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        2-D inputs.
+    mode : {'full', 'valid', 'same'}, optional
+    boundary : {'fill', 'wrap', 'symm', 'reflect', 'nearest'}, optional
+    fillvalue : scalar, optional
+    method : {'auto', 'direct', 'fft', 'oa'}, optional
+    backend : {'numba', 'cython', 'python'}, optional
+
+    Returns
+    -------
+    ndarray
+
+    See Also
+    --------
+    scipy.signal.correlate2d, correlate
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastdeconv import correlate2d
+    >>> correlate2d(np.arange(9.0).reshape(3, 3), np.ones((2, 2)), mode='valid')
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    in1, in2 = _check_2d(in1, in2)
+    return _convolve_impl(in1, in2, mode, method, None, boundary, fillvalue, backend,
+                          conj_reverse=True, same_start=lambda kk: kk // 2,
+                          swap_conj=True)
+
+
+def _fft_result_dtype(in1, in2):
+    rt = np.result_type(in1, in2)
+    if rt.kind in "biu":
+        return np.dtype(np.float64)
+    if rt == np.float16:
+        return np.dtype(np.float32)
+    return rt
+
+
+def _fft_family(in1, in2, mode, axes, method):
+    in1 = v.as_numeric(in1, "in1")
+    in2 = v.as_numeric(in2, "in2")
+    if in1.ndim == 0 and in2.ndim == 0:
+        return in1 * in2
+    v.check_same_ndim(in1, in2)
+    if in1.size == 0 or in2.size == 0:
+        return np.array([])
+    v.check_mode(mode)
+    rt = _fft_result_dtype(in1, in2)
+    out = convolve(in1.astype(rt, copy=False), in2.astype(rt, copy=False), mode, method,
+                   axes=axes)
+    return out
+
+
+def fftconvolve(in1, in2, mode="full", axes=None):
+    """Convolve two N-dimensional arrays with FFTs (``scipy.signal.fftconvolve``).
+
+    Uses real transforms for real data, keeps float32 in float32, pads to fast
+    lengths and runs ``scipy.fft`` with :func:`get_num_threads` workers.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        Inputs with the same number of dimensions.
+    mode : {'full', 'valid', 'same'}, optional
+    axes : int or sequence of int, optional
+        Axes to convolve over; the others must broadcast.
+
+    Returns
+    -------
+    ndarray
+        Floating or complex (integers give float64), like scipy.
+
+    See Also
+    --------
+    scipy.signal.fftconvolve, convolve, oaconvolve
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastdeconv import fftconvolve
+    >>> np.round(fftconvolve([1.0, 2.0, 3.0], [1.0, 1.0]), 12)
+    array([1., 3., 5., 3.])
+    """
+    return _fft_family(in1, in2, mode, axes, "fft")
+
+
+def oaconvolve(in1, in2, mode="full", axes=None):
+    """Convolve with block FFTs (``scipy.signal.oaconvolve`` semantics).
+
+    The signal is cut into overlapping segments (overlap-save form) transformed in one
+    batched call; best when one input is much longer than the other.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        Inputs with the same number of dimensions.
+    mode : {'full', 'valid', 'same'}, optional
+    axes : int or sequence of int, optional
+
+    Returns
+    -------
+    ndarray
+
+    See Also
+    --------
+    scipy.signal.oaconvolve, fftconvolve
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastdeconv import oaconvolve
+    >>> x = np.ones(1000)
+    >>> float(np.round(oaconvolve(x, np.ones(5), mode='valid')[0], 9))
+    5.0
+    """
+    return _fft_family(in1, in2, mode, axes, "oa")
+
+
+def choose_conv_method(in1, in2, mode="full", measure=False):
+    """Pick the fastest method for :func:`convolve` with these inputs.
+
+    Parameters
+    ----------
+    in1, in2 : array_like
+        The inputs that would be passed to :func:`convolve`.
+    mode : {'full', 'valid', 'same'}, optional
+    measure : bool, optional
+        If True, time every method on these inputs and return the fastest together
+        with the times (as scipy does).
+
+    Returns
+    -------
+    method : {'direct', 'fft', 'oa'}
+        From this library's cost model (calibrated on its own kernels).
+    times : dict
+        Only with ``measure=True``: median seconds per method.
+
+    See Also
+    --------
+    scipy.signal.choose_conv_method
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastdeconv import choose_conv_method
+    >>> choose_conv_method(np.ones(100), np.ones(3))
+    'direct'
+    """
+    in1 = v.as_numeric(in1, "in1")
+    in2 = v.as_numeric(in2, "in2")
+    if measure:
+        times = {}
+        for method in ("direct", "fft", "oa"):
+            runs = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                convolve(in1, in2, mode, method)
+                runs.append(time.perf_counter() - t0)
+            times[method] = float(np.median(runs))
+        return min(times, key=times.get), times
+    if in1.ndim == 0 and in2.ndim == 0:
+        return "direct"
+    v.check_same_ndim(in1, in2, "volume and kernel should have the same dimensionality")
+    if in1.size == 0 or in2.size == 0:
+        return "direct"
+    p = _prepare(in1, in2, mode, None, "fill", 0, None,
+                 ndim_message="volume and kernel should have the same dimensionality")
+    return _choose(p)

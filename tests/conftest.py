@@ -1,0 +1,146 @@
+"""Shared fixtures and helpers for the test ladder (see ARCHITECTURE.md, "Tests").
+
+- ``backend``: every available backend, by name (the ``'python'`` reference is a naive
+  loop: tests give it small inputs only).
+- ``tolerances(dtype)``: the one tolerance table (API.md: rtol 1e-5 for single precision,
+  1e-10 for double, relative to the output's max magnitude; integers and bool exact).
+- ``assert_close(actual, expected)``: shape, dtype and values under that table.
+- ``assert_kernel_contract(*arrays)``: the backend-kernel contract (C-contiguous, native
+  byte order).
+"""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import fastdeconv
+
+settings.register_profile(
+    "fastdeconv",
+    max_examples=30,
+    deadline=None,  # the first example of a run may include a Numba compile
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("ci", parent=settings.get_profile("fastdeconv"), derandomize=True)
+settings.load_profile("fastdeconv")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than about 5 s (still runs by default)")
+    # ARCHITECTURE.md: every warning is an error in the test suite.
+    config.addinivalue_line("filterwarnings", "error")
+
+
+BACKENDS = tuple(fastdeconv.backends())
+
+
+@pytest.fixture(params=BACKENDS, ids=list(BACKENDS), scope="session")
+def backend(request):
+    """Name of each available backend (session-scoped so hypothesis tests may use it)."""
+    return request.param
+
+
+# --------------------------------------------------------------------------- tolerances
+
+_RTOL = {
+    "f": {4: 1e-5, 8: 1e-10},   # float32, float64
+    "c": {8: 1e-5, 16: 1e-10},  # complex64, complex128
+}
+
+
+def tolerances(dtype):
+    """``rtol`` for results of ``dtype``, relative to the output's max magnitude.
+
+    0 (exact) for integer and bool results.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind in "biu":
+        return 0.0
+    try:
+        return _RTOL[dtype.kind][dtype.itemsize]
+    except KeyError:
+        raise AssertionError(f"no tolerance defined for dtype {dtype}") from None
+
+
+def assert_close(actual, expected, rtol=None, *, check_dtype=True, equal_nan=True,
+                 err_msg=""):
+    """Assert ``actual`` equals ``expected`` in shape, dtype and values.
+
+    Values are compared with ``tolerances(expected.dtype)`` relative to
+    ``max(abs(expected))`` (1 when that is 0); integer/bool results must be exact.
+    NaNs must sit at the same places.  ``rtol`` overrides the table: callers that loosen
+    it must say why at the call site.
+    """
+    expected = np.asarray(expected)
+    assert isinstance(actual, (np.ndarray, np.generic)), (
+        f"{err_msg} result is {type(actual).__name__}, not a numpy array")
+    actual = np.asarray(actual)
+    assert actual.shape == expected.shape, (
+        f"{err_msg} shape {actual.shape} != expected {expected.shape}")
+    if check_dtype:
+        assert actual.dtype == expected.dtype, (
+            f"{err_msg} dtype {actual.dtype} != expected {expected.dtype}")
+    if rtol is None:
+        rtol = tolerances(expected.dtype)
+    if expected.size == 0:
+        return
+    if expected.dtype.kind in "biuO" and rtol == 0:
+        mismatch = actual != expected
+        assert not np.any(mismatch), (
+            f"{err_msg} {int(np.sum(mismatch))} of {expected.size} values differ; "
+            f"first at {np.argwhere(mismatch)[0].tolist()}: "
+            f"{actual[mismatch].ravel()[0]!r} != {expected[mismatch].ravel()[0]!r}")
+        return
+    a = actual.astype(np.result_type(actual.dtype, np.float64), copy=False)
+    e = expected.astype(np.result_type(expected.dtype, np.float64), copy=False)
+    nan_a, nan_e = np.isnan(a), np.isnan(e)
+    if equal_nan:
+        assert np.array_equal(nan_a, nan_e), (
+            f"{err_msg} NaN positions differ: {int(nan_a.sum())} NaN in actual, "
+            f"{int(nan_e.sum())} in expected")
+        finite = ~nan_e
+    else:
+        assert not nan_a.any() and not nan_e.any(), f"{err_msg} unexpected NaN"
+        finite = np.ones(e.shape, bool)
+    if not finite.any():
+        return
+    inf_e = np.isinf(e) & finite
+    assert np.array_equal(a[inf_e], e[inf_e]), f"{err_msg} infinite values differ"
+    finite &= ~inf_e
+    if not finite.any():
+        return
+    scale = float(np.max(np.abs(e[finite])))
+    if scale == 0.0:
+        scale = 1.0
+    err = float(np.max(np.abs(a[finite] - e[finite])))
+    assert err <= rtol * scale, (
+        f"{err_msg} max abs error {err:.3g} > rtol {rtol:g} x max|expected| {scale:.3g} "
+        f"(relative {err / scale:.3g}); dtype {expected.dtype}")
+
+
+def assert_kernel_contract(*arrays):
+    """Assert the backend-kernel contract: ndarrays, C-contiguous, native byte order."""
+    for i, arr in enumerate(arrays):
+        assert isinstance(arr, np.ndarray), f"argument {i} is {type(arr).__name__}"
+        assert arr.flags.c_contiguous, f"argument {i} is not C-contiguous"
+        assert arr.dtype.isnative, f"argument {i} has non-native byte order {arr.dtype.str}"
+
+
+# --------------------------------------------------------------------------- data
+
+def random_array(rng, shape, dtype, low=-5, high=6):
+    """Random test data of ``dtype``: normal floats, complex with both parts, small ints."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return rng.random(shape) < 0.4
+    if dtype.kind == "u":
+        return rng.integers(0, high, size=shape).astype(dtype)
+    if dtype.kind == "i":
+        return rng.integers(low, high, size=shape).astype(dtype)
+    if dtype.kind == "c":
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

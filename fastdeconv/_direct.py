@@ -18,6 +18,22 @@ PARALLEL_MIN_WORK = 200_000
 BLOCK_BYTES = 8192
 
 
+def boundary_index(coords, n, pad_mode):
+    """Indices into an axis of length ``n`` for (possibly outside) ``coords``,
+    following numpy.pad's ``wrap``/``symmetric``/``reflect``/``edge`` extension."""
+    if pad_mode == "wrap":
+        return coords % n
+    if pad_mode == "symmetric":
+        m = coords % (2 * n)
+        return np.where(m < n, m, 2 * n - 1 - m)
+    if pad_mode == "reflect":
+        if n == 1:
+            return np.zeros_like(coords)
+        m = coords % (2 * n - 2)
+        return np.where(m < n, m, 2 * n - 2 - m)
+    return np.clip(coords, 0, n - 1)  # edge
+
+
 def pad_for_window(x, kshape, windows, pad_mode, fillvalue, nb):
     """Extend ``x`` over its convolution axes by what ``windows`` read; contiguous result.
 
@@ -26,17 +42,26 @@ def pad_for_window(x, kshape, windows, pad_mode, fillvalue, nb):
     """
     pads = [(0, 0)] * nb
     slices = [slice(None)] * nb
+    partial = False
     for n, kk, (s, length) in zip(x.shape[nb:], kshape[nb:], windows):
         lo = s - (kk - 1)
         hi = s + length
-        pads.append((max(0, -lo), max(0, hi - n)))
+        pad = (max(0, -lo), max(0, hi - n))
+        pads.append(pad)
         slices.append(slice(max(lo, 0), min(hi, n)))
-    xs = x[tuple(slices)]
-    if any(p != (0, 0) for p in pads):
-        if pad_mode == "constant":
-            return np.pad(xs, pads, mode="constant", constant_values=fillvalue)
-        return np.pad(xs, pads, mode=pad_mode)
-    return np.ascontiguousarray(xs)
+        partial |= pad != (0, 0) and (lo > 0 or hi < n)
+    if not any(p != (0, 0) for p in pads):
+        return np.ascontiguousarray(x[tuple(slices)])
+    if pad_mode == "constant":
+        return np.pad(x[tuple(slices)], pads, mode="constant", constant_values=fillvalue)
+    if not partial:
+        return np.pad(x[tuple(slices)], pads, mode=pad_mode)
+    # A window that pads one side of a partial slice: the extension must come from the
+    # whole axis (wrap reads the far edge), so gather through index maps.
+    index = [np.arange(n) for n in x.shape[:nb]]
+    for n, kk, (s, length) in zip(x.shape[nb:], kshape[nb:], windows):
+        index.append(boundary_index(np.arange(s - (kk - 1), s + length), n, pad_mode))
+    return np.ascontiguousarray(x[np.ix_(*index)])
 
 
 def _flat_offsets(shape, strides):
@@ -47,52 +72,75 @@ def _flat_offsets(shape, strides):
     return off.reshape(-1)
 
 
-def valid_correlate(xp, kf, nb, backend, drop_zeros=False):
-    """Valid correlation of ``xp`` with ``kf`` over the last axes (batch axes first).
+def _element_offset(view, base):
+    """Position of ``view``'s first element inside the contiguous array ``base``."""
+    delta = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return delta // base.itemsize
 
-    ``xp``: contiguous, shape ``B + P``; ``kf``: shape ``Bk + K`` with ``Bk`` all ones
-    (one kernel) or equal to ``B`` (one kernel per batch line).  Returns shape
-    ``B + (P - K + 1)`` in ``xp``'s dtype.
-    """
-    dtype = xp.dtype
-    bshape = xp.shape[:nb]
-    kshape = kf.shape[nb:]
-    oshape = tuple(p - kk + 1 for p, kk in zip(xp.shape[nb:], kshape))
-    out = np.empty(bshape + oshape, dtype=dtype)
-    if out.size == 0:
-        return out
-    estrides = [s // dtype.itemsize for s in xp.strides]
-    offsets = _flat_offsets(kshape, estrides[nb:])
-    batched = any(b != 1 for b in kf.shape[:nb])
-    if batched:
-        weights = np.ascontiguousarray(kf).reshape(-1)
-        nterms = offsets.size
-    else:
-        weights = np.ascontiguousarray(kf).reshape(-1)
-        if drop_zeros:
-            keep = weights != 0
+
+class _Stencil:
+    """A kernel flattened into (offset, weight) terms for one input layout."""
+
+    def __init__(self, kf, nb, drop_zeros):
+        self.kshape = kf.shape[nb:]
+        self.batched = any(b != 1 for b in kf.shape[:nb])
+        self.weights = np.ascontiguousarray(kf).reshape(-1)
+        self.keep = None
+        if drop_zeros and not self.batched:
+            keep = self.weights != 0
             if not keep.all():
-                offsets, weights = offsets[keep], np.ascontiguousarray(weights[keep])
-        nterms = 0
-    # one output row per line along the last axis
-    in_off = _flat_offsets(bshape + oshape[:-1], estrides[:-1])
-    if batched:
+                self.keep = keep
+                self.weights = np.ascontiguousarray(self.weights[keep])
+        self.nterms = int(np.prod(self.kshape, dtype=np.int64))
+
+    def offsets(self, estrides):
+        off = _flat_offsets(self.kshape, estrides)
+        return off[self.keep] if self.keep is not None else off
+
+
+def correlate_into(xbase, xview, stencil, outbase, outview, nb, backend):
+    """Valid correlation of ``xview`` (a view of contiguous ``xbase``) by ``stencil``,
+    written into ``outview`` (a view of contiguous ``outbase``).
+
+    Views may be strided on every axis but the last, which must have unit stride.
+    ``outview``'s shape is ``B + (P - K + 1)`` for ``xview`` of shape ``B + P``.
+    """
+    if outview.size == 0:
+        return
+    item = xbase.itemsize
+    xstr = [s // item for s in xview.strides]
+    ostr = [s // item for s in outview.strides]
+    bshape = outview.shape[:nb]
+    oshape = outview.shape[nb:]
+    offsets = stencil.offsets(xstr[nb:])
+    # one kernel row per line along the last axis
+    in_off = _flat_offsets(bshape + oshape[:-1], xstr[:-1]) + _element_offset(xview, xbase)
+    o_off = _flat_offsets(bshape + oshape[:-1], ostr[:-1]) + _element_offset(outview, outbase)
+    if stencil.batched:
         per_batch = int(np.prod(oshape[:-1], dtype=np.int64))
         w_off = np.repeat(np.arange(int(np.prod(bshape, dtype=np.int64)), dtype=np.int64)
-                          * nterms, per_batch)
+                          * stencil.nterms, per_batch)
     else:
         w_off = np.zeros(in_off.size, dtype=np.int64)
     ncols = oshape[-1]
-    chunk = max(16, BLOCK_BYTES // dtype.itemsize)
+    chunk = max(16, BLOCK_BYTES // item)
     mod = kernels(backend)
-    work = out.size * max(1, offsets.size)
-    flat_x = xp.reshape(-1)
-    flat_out = out.reshape(-1)
-    if work >= PARALLEL_MIN_WORK and get_num_threads() > 1:
-        mod.correlate_terms_parallel(flat_x, offsets, weights, in_off, w_off, flat_out,
-                                     ncols, chunk)
-    else:
-        mod.correlate_terms(flat_x, offsets, weights, in_off, w_off, flat_out, ncols, chunk)
+    work = outview.size * max(1, offsets.size)
+    run = (mod.correlate_terms_parallel
+           if work >= PARALLEL_MIN_WORK and get_num_threads() > 1 else mod.correlate_terms)
+    run(xbase.reshape(-1), offsets, stencil.weights, in_off, w_off, outbase.reshape(-1),
+        o_off, ncols, chunk)
+
+
+def valid_correlate(xp, kf, nb, backend, drop_zeros=False):
+    """Valid correlation of contiguous ``xp`` with ``kf`` over the last axes.
+
+    ``xp``: shape ``B + P``; ``kf``: shape ``Bk + K`` with ``Bk`` all ones (one kernel)
+    or equal to ``B`` (one kernel per batch line).  Returns shape ``B + (P - K + 1)``.
+    """
+    oshape = tuple(p - kk + 1 for p, kk in zip(xp.shape[nb:], kf.shape[nb:]))
+    out = np.empty(xp.shape[:nb] + oshape, dtype=xp.dtype)
+    correlate_into(xp, xp, _Stencil(kf, nb, drop_zeros), out, out, nb, backend)
     return out
 
 
@@ -135,25 +183,64 @@ def separable_pays(kshape):
     return taps > passes + 4 * (sum(n > 1 for n in kshape) - 1) + 4
 
 
+def _interior(xshape, kshape, windows):
+    """Per axis, the output range ``[lo, hi)`` whose reads stay inside the input."""
+    box = []
+    for n, kk, (s, length) in zip(xshape, kshape, windows):
+        lo, hi = max(0, kk - 1 - s), min(length, n - s)
+        box.append((lo, max(lo, hi)))
+    return box
+
+
+def _border_slabs(box, windows):
+    """Boxes covering the output minus the interior: per axis, the parts before and
+    after the interior, restricted to the interior on the earlier axes."""
+    slabs = []
+    for a, (lo, hi) in enumerate(box):
+        for start, stop in ((0, lo), (hi, windows[a][1])):
+            if stop > start:
+                slab = box[:a] + [(start, stop)] + [(0, w[1]) for w in windows[a + 1:]]
+                if all(e > b for b, e in slab):
+                    slabs.append(slab)
+    return slabs
+
+
 def direct_convolve(x, k, windows, pad_mode, fillvalue, nb, backend, allow_separable=True):
     """Convolution of ``x`` by ``k`` over the last axes, restricted to ``windows``.
 
-    ``x`` and ``k`` are in the compute dtype; the result is contiguous, shape
-    ``broadcast(B) + lengths``.
+    ``x`` and ``k`` are contiguous, in the compute dtype; the result is contiguous, of
+    shape ``broadcast(B) + lengths``.  The interior of the output is read straight from
+    ``x``; only the border slabs are computed from small padded copies.
     """
     nc = len(windows)
     bshape = np.broadcast_shapes(x.shape[:nb], k.shape[:nb])
     if x.shape[:nb] != bshape:
-        x = np.broadcast_to(x, bshape + x.shape[nb:])
-    conv_axes = tuple(range(nb, nb + nc))
-    kf = np.flip(k, axis=conv_axes) if nc else k
-    xp = pad_for_window(x, k.shape, windows, pad_mode, fillvalue, nb)
-    if allow_separable and separable_pays(k.shape[nb:]):
+        x = np.ascontiguousarray(np.broadcast_to(x, bshape + x.shape[nb:]))
+    kf = np.flip(k, axis=tuple(range(nb, nb + nc)))
+    kshape = k.shape[nb:]
+    if allow_separable and separable_pays(kshape):
         factors = separable_factors(kf, nb, x.dtype)
         if factors is not None:
+            xp = pad_for_window(x, k.shape, windows, pad_mode, fillvalue, nb)
             return _separable(xp, factors, nb, backend)
-    drop = not np.all(kf) and (x.dtype.kind not in "fc" or bool(np.isfinite(xp).all()))
-    return valid_correlate(xp, kf, nb, backend, drop_zeros=drop)
+    # Zero taps may be skipped only when no NaN/Inf could meet them (0 * inf is NaN).
+    drop = (not np.all(kf)) and (x.dtype.kind not in "fc" or (
+        bool(np.isfinite(x).all()) and bool(np.isfinite(fillvalue))))
+    stencil = _Stencil(kf, nb, drop)
+    out = np.empty(bshape + tuple(length for _, length in windows), dtype=x.dtype)
+    box = _interior(x.shape[nb:], kshape, windows)
+    if all(hi > lo for lo, hi in box):
+        xs = tuple(slice(lo + s - kk + 1, hi + s)
+                   for (lo, hi), kk, (s, _) in zip(box, kshape, windows))
+        os_ = tuple(slice(lo, hi) for lo, hi in box)
+        idx = (slice(None),) * nb
+        correlate_into(x, x[idx + xs], stencil, out, out[idx + os_], nb, backend)
+    for slab in _border_slabs(box, windows):
+        sub = [(s + b, e - b) for (b, e), (s, _) in zip(slab, windows)]
+        xp = pad_for_window(x, k.shape, sub, pad_mode, fillvalue, nb)
+        view = out[(slice(None),) * nb + tuple(slice(b, e) for b, e in slab)]
+        correlate_into(xp, xp, stencil, out, view, nb, backend)
+    return out
 
 
 def _separable(xp, factors, nb, backend):

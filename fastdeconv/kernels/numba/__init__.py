@@ -14,6 +14,7 @@ def _set_threads():
     numba.set_num_threads(min(get_num_threads(), numba.config.NUMBA_NUM_THREADS))
 
 
-def correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, ncols, chunk):
+def correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk):
     _set_threads()
-    direct.correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, ncols, chunk)
+    direct.correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, o_off, ncols,
+                                     chunk)

@@ -4,12 +4,14 @@ Kernel contract (shared by ``kernels/cython/direct`` and ``kernels/reference/dir
 all arrays C-contiguous, native byte order, ``x``/``weights``/``out`` of one dtype,
 index arrays ``int64``, ``out`` preallocated; nothing is checked or allocated here.
 
-``correlate_terms(x, offsets, weights, in_off, w_off, out, ncols, chunk)`` computes, for
-every output row ``r`` and column ``j < ncols``::
+``correlate_terms(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk)``
+computes, for every output row ``r`` and column ``j < ncols``::
 
-    out[r*ncols + j] = sum_p weights[w_off[r] + p] * x[in_off[r] + offsets[p] + j]
+    out[o_off[r] + j] = sum_p weights[w_off[r] + p] * x[in_off[r] + offsets[p] + j]
 
-with ``p`` over ``len(offsets)`` terms.  A valid N-D correlation is this sum once the
+with ``p`` over ``len(offsets)`` terms (``x`` and ``out`` are flat buffers; rows may be
+parts of longer lines, so a border-free interior can be written straight into a larger
+output and read straight from the unpadded input).  A valid N-D correlation is this sum once the
 kernel is flattened into (offset, weight) terms: the offsets are the flat positions of
 the kernel taps inside the (padded) input and the rows are the output's lines along its
 last axis.  ``chunk`` is the column block each work item covers (keeps the output block
@@ -78,25 +80,25 @@ def _row_block(x, offsets, weights, base, wb, out, ob, n):
 
 
 @kernel_jit
-def correlate_terms(x, offsets, weights, in_off, w_off, out, ncols, chunk):
+def correlate_terms(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk):
     nrows = in_off.shape[0]
     nchunks = (ncols + chunk - 1) // chunk
     for item in range(nrows * nchunks):
         r = item // nchunks
         j0 = (item - r * nchunks) * chunk
         n = min(chunk, ncols - j0)
-        _row_block(x, offsets, weights, in_off[r] + j0, w_off[r], out, r * ncols + j0, n)
+        _row_block(x, offsets, weights, in_off[r] + j0, w_off[r], out, o_off[r] + j0, n)
 
 
 @kernel_jit(parallel=True)
-def correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, ncols, chunk):
+def correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk):
     nrows = in_off.shape[0]
     nchunks = (ncols + chunk - 1) // chunk
     for item in prange(nrows * nchunks):
         r = item // nchunks
         j0 = (item - r * nchunks) * chunk
         n = min(chunk, ncols - j0)
-        _row_block(x, offsets, weights, in_off[r] + j0, w_off[r], out, r * ncols + j0, n)
+        _row_block(x, offsets, weights, in_off[r] + j0, w_off[r], out, o_off[r] + j0, n)
 
 
 __all__ = ["correlate_terms", "correlate_terms_parallel"]

@@ -1,20 +1,20 @@
 """Reference direct correlation: the defining sum, one output sample at a time.
 
 Same contract and arguments as ``kernels/numba/direct.py``; written from the definition
-``out[r, j] = sum_p weights[w_off[r] + p] * x[in_off[r] + offsets[p] + j]`` (for a valid
+``out[o_off[r] + j] = sum_p weights[w_off[r] + p] * x[in_off[r] + offsets[p] + j]`` (for a valid
 correlation the terms are the kernel taps, ``(I ⊛ K)[i, j] = Σ I[i+m, j+n] K[m, n]``),
 sharing no code with the compiled kernels.  Slow by design; used by the tests.
 """
 
 
-def correlate_terms(x, offsets, weights, in_off, w_off, out, ncols, chunk):
+def correlate_terms(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk):
     nterms = len(offsets)
     for r in range(len(in_off)):
         for j in range(ncols):
             total = 0
             for p in range(nterms):
                 total = total + weights[w_off[r] + p] * x[in_off[r] + offsets[p] + j]
-            out[r * ncols + j] = total
+            out[o_off[r] + j] = total
 
 
 # The reference has no threads: the parallel entry point is the same loop.

@@ -148,3 +148,44 @@ def check_int(value, name, minimum=None):
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def float_dtype(*arrays):
+    """float32 if every input is float32 (or narrower), else float64 — restoration's rule."""
+    rt = np.result_type(*[a.dtype for a in arrays])
+    if rt.kind == "c":
+        raise TypeError("restoration functions take real images and PSFs, got complex")
+    return np.dtype(np.float32) if rt.kind == "f" and rt.itemsize <= 4 else np.dtype(np.float64)
+
+
+def check_image_psf(image, psf, *, psf_name="psf", positive_psf=False, same_ndim=True):
+    """Validate a restoration problem and return ``(image, psf, dtype)``.
+
+    ``image`` and ``psf`` come back as C-contiguous, native-order arrays of one float
+    dtype (float32 if both are float32 or narrower, else float64; integers give
+    float64), copied only when needed; the caller must not write into them.
+    Raises ValueError for empty arrays, rank mismatch, rank above 3... (any N-D is
+    accepted), NaN/Inf, and (``positive_psf``) a PSF with negative values or zero sum.
+    """
+    image = as_numeric(image, "image")
+    psf = as_numeric(psf, psf_name)
+    if image.ndim == 0:
+        raise ValueError("image must be an array with at least 1 dimension, got a scalar")
+    if image.size == 0:
+        raise ValueError("image must not be empty")
+    if psf.size == 0:
+        raise ValueError(f"{psf_name} must not be empty")
+    if same_ndim and psf.ndim != image.ndim:
+        raise ValueError(f"{psf_name} must have the same number of dimensions as image"
+                         f" ({image.ndim}), got {psf.ndim}")
+    dtype = float_dtype(image, psf)
+    image = kernel_array(image, dtype)
+    psf = kernel_array(psf, dtype)
+    check_finite(image, "image")
+    check_finite(psf, psf_name)
+    if positive_psf:
+        if (psf < 0).any():
+            raise ValueError(f"{psf_name} must be non-negative")
+        if not psf.sum() > 0:
+            raise ValueError(f"{psf_name} must have a positive sum, got {psf.sum()}")
+    return image, psf, dtype

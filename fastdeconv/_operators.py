@@ -1,0 +1,192 @@
+"""Blur operators for iterative restoration: planned once, applied many times.
+
+A plan computes one window of the linear convolution of an array of fixed shape with a
+fixed kernel (the windows and boundaries of ``_direct``/``_fft``), with everything that
+does not depend on the data done at construction: the kernel's spectrum (FFT plans),
+the separable factors, flat term offsets, padded buffers with their constant borders
+(direct plans).  Iterative methods (Richardson–Lucy, Landweber) hold a forward and an
+adjoint plan and call them every iteration.
+"""
+import math
+
+import numpy as np
+
+from . import _direct, _fft
+from ._backends import get_num_threads, kernels
+from .convolution import _DIRECT_S_PER_TAP, _FFT_S_PER_NLOGN
+
+
+class FFTPlan:
+    """``y = window(x * k)`` by real FFTs; ``pad_mode`` other than zero fill pads ``x``."""
+
+    kind = "fft"
+
+    def __init__(self, kernel, xshape, windows, pad_mode="constant"):
+        self.kernel = kernel
+        self.xshape = tuple(xshape)
+        self.pad_mode = pad_mode
+        kshape = kernel.shape
+        if pad_mode == "constant":
+            self.windows = list(windows)
+            self.user_windows = None
+            inner_shape = self.xshape
+        else:
+            # pad x by exactly what the window reads, then take the valid part
+            self.user_windows = list(windows)
+            self.windows = [(kk - 1, length) for kk, (_, length) in zip(kshape, windows)]
+            inner_shape = tuple(length + kk - 1 for kk, (_, length) in zip(kshape, windows))
+        self.fshape = _fft.fft_lengths(inner_shape, kshape, self.windows, True)
+        self.axes = list(range(len(xshape)))
+        self.kspec = _fft.forward(kernel, self.fshape, self.axes, True)
+        self.out_shape = tuple(length for _, length in windows)
+
+    def __call__(self, x):
+        if self.user_windows is not None:
+            x = _direct.pad_for_window(x, self.kernel.shape, self.user_windows,
+                                       self.pad_mode, 0, 0)
+        spec = _fft.forward(x, self.fshape, self.axes, True)
+        spec *= self.kspec
+        return _fft.inverse_window(spec, self.fshape, self.axes, self.windows, True)
+
+
+class PeriodicPlan:
+    """Circular convolution on the array's own grid (``boundary='periodic'``).
+
+    ``y = convolve(x, k, 'same', boundary='wrap')``: the kernel is folded onto the grid
+    (so kernels larger than the array stay exact) and shifted so its 'same' centre
+    lands on the origin.
+    """
+
+    kind = "fft"
+
+    def __init__(self, kernel, xshape, same_starts):
+        self.xshape = tuple(xshape)
+        folded = np.zeros(self.xshape, dtype=kernel.dtype)
+        index = np.ix_(*[(np.arange(kk) - s) % n
+                         for kk, s, n in zip(kernel.shape, same_starts, self.xshape)])
+        np.add.at(folded, index, kernel)
+        self.axes = list(range(len(xshape)))
+        self.kspec = _fft.forward(folded, list(self.xshape), self.axes, True)
+        self.out_shape = self.xshape
+
+    def __call__(self, x):
+        spec = _fft.forward(x, list(self.xshape), self.axes, True)
+        spec *= self.kspec
+        w = [(0, n) for n in self.xshape]
+        return _fft.inverse_window(spec, list(self.xshape), self.axes, w, True)
+
+
+class DirectPlan:
+    """``y = window(x * k)`` by the direct kernels, one pass per separable factor.
+
+    Each pass reads a preallocated buffer holding its input plus the borders its window
+    reads along the pass's axes (zero borders are written once; other boundary modes
+    refresh them from the interior on each call) and writes its result straight into
+    the interior of the next pass's buffer, so a call allocates nothing.
+    """
+
+    kind = "direct"
+
+    def __init__(self, kernel, xshape, windows, pad_mode="constant", backend="numba",
+                 factors=None):
+        self.xshape = tuple(xshape)
+        self.pad_mode = pad_mode
+        self.dtype = kernel.dtype
+        d = len(xshape)
+        if factors is None:
+            stencils = [np.flip(kernel)]
+        else:  # factors of the flipped kernel: one pass per axis with a factor > 1
+            stencils = []
+            scale = 1
+            for a, v in enumerate(factors):
+                if len(v) == 1:
+                    scale *= v[0]
+                    continue
+                shape = [1] * d
+                shape[a] = len(v)
+                stencils.append(np.asarray(v, dtype=self.dtype).reshape(shape))
+            stencils[-1] = stencils[-1] * self.dtype.type(scale)
+        item = self.dtype.itemsize
+        self.passes = []
+        cur = self.xshape
+        for kp in stencils:
+            wins = [(s, length) if kk > 1 or factors is None else (0, n)
+                    for (s, length), kk, n in zip(windows, kp.shape, cur)]
+            pads = [(max(0, kk - 1 - s), max(0, s + length - n))
+                    for kk, (s, length), n in zip(kp.shape, wins, cur)]
+            # zero-fill windows always read whole axes, so the buffer is x plus pads;
+            # a window starting inside x (valid) is an offset into the buffer
+            starts = [max(0, s - (kk - 1)) for kk, (s, _) in zip(kp.shape, wins)]
+            buf = np.zeros(tuple(b + n + e for (b, e), n in zip(pads, cur)), self.dtype)
+            interior = tuple(slice(b, b + n) for (b, _), n in zip(pads, cur))
+            out_shape = tuple(length for _, length in wins)
+            xstr = [st // item for st in buf.strides]
+            stencil = _direct._Stencil(kp, 0, False)
+            base = int(np.dot(starts, xstr))
+            in_off = _direct._flat_offsets(out_shape[:-1], xstr[:-1]) + base
+            self.passes.append(dict(buf=buf, interior=interior, pads=pads, in_shape=cur,
+                                    out_shape=out_shape, offsets=stencil.offsets(xstr),
+                                    weights=stencil.weights, in_off=in_off,
+                                    w_off=np.zeros(in_off.size, dtype=np.int64)))
+            cur = out_shape
+        self.out_shape = cur
+        self._final = np.empty(self.out_shape, dtype=self.dtype)
+        for i, p in enumerate(self.passes):
+            last = i + 1 == len(self.passes)
+            dst_base = self._final if last else self.passes[i + 1]["buf"]
+            dst_view = self._final if last else dst_base[self.passes[i + 1]["interior"]]
+            ostr = [st // item for st in dst_view.strides]
+            p["dst"] = dst_base.reshape(-1)
+            p["o_off"] = (_direct._flat_offsets(p["out_shape"][:-1], ostr[:-1])
+                          + _direct._element_offset(dst_view, dst_base))
+            work = math.prod(p["out_shape"]) * max(1, p["offsets"].size)
+            p["parallel"] = work >= _direct.PARALLEL_MIN_WORK
+        self._mod = kernels(backend)
+        self._chunk = max(16, _direct.BLOCK_BYTES // item)
+
+    def _refresh_borders(self, p):
+        # fill the borders from the interior, axis after axis (corners included)
+        buf = p["buf"]
+        for a, (before, after) in enumerate(p["pads"]):
+            if before or after:
+                n = p["in_shape"][a]
+                coords = np.arange(-before, n + after)
+                idx = _direct.boundary_index(coords, n, self.pad_mode) + before
+                buf[...] = np.take(buf, idx, axis=a)
+
+    def __call__(self, x):
+        """Apply the plan; returns an internal buffer, valid until the next call."""
+        first = self.passes[0]
+        first["buf"][first["interior"]] = x
+        threads = get_num_threads() > 1
+        for p in self.passes:
+            if self.pad_mode != "constant":
+                self._refresh_borders(p)
+            run = (self._mod.correlate_terms_parallel if p["parallel"] and threads
+                   else self._mod.correlate_terms)
+            run(p["buf"].reshape(-1), p["offsets"], p["weights"], p["in_off"], p["w_off"],
+                p["dst"], p["o_off"], p["out_shape"][-1], self._chunk)
+        return self._final
+
+
+def plan_convolution(kernel, xshape, windows, pad_mode="constant", backend="numba",
+                     method="auto"):
+    """Choose and build a plan for ``window(x * kernel)`` with ``x`` of ``xshape``."""
+    dtype = kernel.dtype
+    kshape = kernel.shape
+    out_size = math.prod(length for _, length in windows)
+    factors = None
+    if _direct.separable_pays(kshape):
+        factors = _direct.separable_factors(np.flip(kernel), 0, dtype)
+    taps = sum(kshape) if factors is not None else math.prod(kshape)
+    per_tap = _DIRECT_S_PER_TAP.get(dtype.itemsize, _DIRECT_S_PER_TAP[8])
+    direct_cost = out_size * taps * per_tap * 1.2
+    fshape = _fft.fft_lengths(xshape, kshape, windows, True)
+    total = math.prod(fshape)
+    fft_cost = 2 * total * math.log2(max(total, 2)) * _FFT_S_PER_NLOGN.get(
+        dtype.itemsize, _FFT_S_PER_NLOGN[8])
+    if method == "auto":
+        method = "direct" if direct_cost <= fft_cost else "fft"
+    if method == "direct":
+        return DirectPlan(kernel, xshape, windows, pad_mode, backend, factors)
+    return FFTPlan(kernel, xshape, windows, pad_mode)

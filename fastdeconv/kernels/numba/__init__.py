@@ -3,8 +3,11 @@ import numba
 
 from ..._backends import get_num_threads
 from . import direct
+from .elementwise import (biggs_dots, biggs_extrapolate, rl_ratio, rl_update,
+                          tv_denominator, tv_gradient)
 
-__all__ = ["correlate_terms", "correlate_terms_parallel"]
+__all__ = ["correlate_terms", "correlate_terms_parallel", "rl_ratio", "rl_update",
+           "tv_gradient", "tv_denominator", "biggs_extrapolate", "biggs_dots"]
 
 correlate_terms = direct.correlate_terms
 

@@ -5,13 +5,15 @@ extensions; the first call that needs a kernel loads (and, for Numba, compiles o
 reloads from cache) it.
 """
 from ._backends import backends, get_backend, get_num_threads, set_backend, set_num_threads
+from . import psf
 from .convolution import (choose_conv_method, convolve, convolve2d, correlate,
                           correlate2d, fftconvolve, oaconvolve)
+from .restoration import blind_richardson_lucy, landweber, richardson_lucy
 
 __version__ = "0.1.0"
 
 __all__ = [
     "backends", "get_backend", "set_backend", "get_num_threads", "set_num_threads",
     "convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve",
-    "choose_conv_method",
+    "choose_conv_method", "richardson_lucy", "landweber", "blind_richardson_lucy", "psf",
 ]

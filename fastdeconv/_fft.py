@@ -12,7 +12,7 @@ of the last axis only runs over the rows the window keeps.
 import math
 
 import numpy as np
-import scipy.fft as sfft
+from ._lazy import sfft
 
 from ._backends import get_num_threads
 from ._direct import pad_for_window

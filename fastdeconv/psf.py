@@ -17,7 +17,7 @@ import math
 import numbers
 
 import numpy as np
-import scipy.fft as sfft
+from ._lazy import sfft
 
 from . import _validation as v
 from ._backends import get_num_threads

@@ -2,7 +2,7 @@
 import math
 
 import numpy as np
-import scipy.fft as sfft
+from .._lazy import sfft
 
 from .. import _validation as v
 from .._backends import resolve_backend

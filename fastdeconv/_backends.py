@@ -217,3 +217,22 @@ def kernels(name):
         mod = importlib.import_module(_MODULES[name])
         _loaded[name] = mod
     return mod
+
+
+def kernel_module(backend, name):
+    """Module ``name`` (e.g. ``'transposed'``) of backend ``backend``'s kernel package.
+
+    Numba kernels with ``parallel=True`` must be called after :func:`sync_threads`.
+    """
+    return importlib.import_module(f"{_MODULES[backend]}.{name}")
+
+
+def sync_threads(backend):
+    """Apply :func:`get_num_threads` to ``backend``'s thread pool before a parallel call.
+
+    ``numba.set_num_threads`` is per calling thread, so this runs on every call; the
+    Cython modules read their own C-level count (``set_num_threads`` in each module).
+    """
+    if backend == "numba":
+        import numba
+        numba.set_num_threads(min(get_num_threads(), numba.config.NUMBA_NUM_THREADS))

@@ -8,12 +8,14 @@ from ._backends import backends, get_backend, get_num_threads, set_backend, set_
 from . import psf
 from .convolution import (choose_conv_method, convolve, convolve2d, correlate,
                           correlate2d, fftconvolve, oaconvolve)
-from .restoration import blind_richardson_lucy, landweber, richardson_lucy
+from .restoration import (blind_richardson_lucy, deconvolve, inverse_filter, landweber,
+                          richardson_lucy, tikhonov, unsupervised_wiener, wiener)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "backends", "get_backend", "set_backend", "get_num_threads", "set_num_threads",
     "convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve",
-    "choose_conv_method", "richardson_lucy", "landweber", "blind_richardson_lucy", "psf",
+    "choose_conv_method", "deconvolve", "inverse_filter", "wiener", "unsupervised_wiener",
+    "tikhonov", "richardson_lucy", "landweber", "blind_richardson_lucy", "psf",
 ]

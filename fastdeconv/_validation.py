@@ -161,8 +161,8 @@ def float_dtype(*arrays):
 def check_image_psf(image, psf, *, psf_name="psf", positive_psf=False, same_ndim=True):
     """Validate a restoration problem and return ``(image, psf, dtype)``.
 
-    ``image`` and ``psf`` come back as C-contiguous, native-order arrays of one float
-    dtype (float32 if both are float32 or narrower, else float64; integers give
+    ``image`` and ``psf`` come back as C-contiguous, native-order arrays of the image's
+    float dtype (float32 for float32/float16 images, else float64; integers give
     float64), copied only when needed; the caller must not write into them.
     Raises ValueError for empty arrays, rank mismatch, rank above 3... (any N-D is
     accepted), NaN/Inf, and (``positive_psf``) a PSF with negative values or zero sum.
@@ -178,7 +178,9 @@ def check_image_psf(image, psf, *, psf_name="psf", positive_psf=False, same_ndim
     if same_ndim and psf.ndim != image.ndim:
         raise ValueError(f"{psf_name} must have the same number of dimensions as image"
                          f" ({image.ndim}), got {psf.ndim}")
-    dtype = float_dtype(image, psf)
+    if psf.dtype.kind == "c":
+        raise TypeError(f"{psf_name} must be real, got complex")
+    dtype = float_dtype(image)  # the image's float type decides, as in skimage
     image = kernel_array(image, dtype)
     psf = kernel_array(psf, dtype)
     check_finite(image, "image")

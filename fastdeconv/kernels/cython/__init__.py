@@ -1,12 +1,16 @@
 """Cython backend: extension modules compiled from ``csrc/`` when the package is installed.
 
-Same names and arguments as ``fastdeconv.kernels.numba``; the kernels (``csrc/direct.pyx``)
-check nothing and allocate nothing (contract in ``kernels/numba/direct.py``).
+Same names and arguments as ``fastdeconv.kernels.numba``; the kernels (``csrc/*.pyx``)
+check nothing and allocate nothing (contracts in ``kernels/numba/direct.py`` and
+``kernels/numba/elementwise.py``).
 """
 from ..._backends import get_num_threads
 from . import direct
+from .elementwise import (biggs_dots, biggs_extrapolate, rl_ratio, rl_update,
+                          tv_denominator, tv_gradient)
 
-__all__ = ["correlate_terms", "correlate_terms_parallel"]
+__all__ = ["correlate_terms", "correlate_terms_parallel", "rl_ratio", "rl_update",
+           "tv_gradient", "tv_denominator", "biggs_extrapolate", "biggs_dots"]
 
 correlate_terms = direct.correlate_terms
 

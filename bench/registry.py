@@ -92,6 +92,13 @@ class Options:
     max_repeats: int = 50
 
 
+def fmt_time(seconds):
+    """``1.23 ms``-style string with three significant digits."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale or unit == "µs":
+            return f"{seconds / scale:.3g} {unit}"
+
+
 # --------------------------------------------------------------------------- peers
 
 _peers = {}
@@ -201,6 +208,9 @@ def python_json(code, env=None, timeout=600):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+HEAVY = ("numba", "scipy.fft", "scipy.signal", "scipy.ndimage", "scipy.linalg", "cv2")
+
+
 def import_time(module, repeats=3, env=None):
     """Median wall time of ``import module`` in a fresh interpreter, and what it pulled in.
 
@@ -208,17 +218,17 @@ def import_time(module, repeats=3, env=None):
     -------
     seconds : float
     heavy : list of str
-        Which of numba, scipy, cv2 ended up in ``sys.modules`` (besides ``module`` itself).
+        Which of :data:`HEAVY` ended up in ``sys.modules`` (besides ``module`` itself).
     """
     code = ("import sys, time, json\n"
             "t = time.perf_counter()\n"
             f"import {module}\n"
             "t = time.perf_counter() - t\n"
-            "heavy = [m for m in ('numba', 'scipy', 'cv2') if m in sys.modules]\n"
+            f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
             "print(json.dumps([t, heavy]))\n")
     runs = [python_json(code, env) for _ in range(repeats)]
     times = sorted(r[0] for r in runs)
-    heavy = [m for m in runs[0][1] if not module.startswith(m)]
+    heavy = [m for m in runs[0][1] if not (module + ".").startswith(m + ".")]
     return times[len(times) // 2], heavy
 
 

@@ -23,7 +23,7 @@ import tracemalloc
 import numpy as np
 
 from bench import registry
-from bench.registry import Options, Table
+from bench.registry import Options, Table, fmt_time
 
 
 # --------------------------------------------------------------------------- timing
@@ -95,13 +95,6 @@ def fma_peak(dtype, threads):
 
 # --------------------------------------------------------------------------- formatting
 
-def fmt_time(seconds):
-    """``1.23 ms``-style string with three significant digits."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale or unit == "µs":
-            return f"{seconds / scale:.3g} {unit}"
-
-
 def fmt_bytes(n):
     """Mebibytes with one decimal."""
     return f"{n / 2**20:.1f} MiB"
@@ -115,7 +108,7 @@ def render(table, markdown=False):
         out.append("")
         out.append("| " + " | ".join(table.headers) + " |")
         out.append("|" + "|".join("---" for _ in table.headers) + "|")
-        out += ["| " + " | ".join(r) + " |" for r in table.rows]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in table.rows]
         out.append("")
         out += [f"{n}  " for n in table.notes]
     else:
@@ -130,8 +123,11 @@ def render(table, markdown=False):
 
 # --------------------------------------------------------------------------- running
 
-def run_case(case, opts):
+def run_case(case, opts, errors):
     """Measure every implementation of ``case``; return its table rows.
+
+    A failing implementation gets a row ``error N`` and its message is appended to
+    ``errors`` (printed under the table), so one broken call does not stop the suite.
 
     The first fastdeconv implementation is the reference: ratios are
     ``time / reference time`` (above 1: fastdeconv is faster) and every result is
@@ -145,9 +141,10 @@ def run_case(case, opts):
         try:
             median, repeats, result = time_call(impl.func, opts)
             mem = fmt_bytes(peak_memory(impl.func)) if opts.memory else ""
-        except Exception as exc:  # a failing implementation must not stop the suite
-            rows.append(cells + [f"error: {type(exc).__name__}: {str(exc)[:60]}"]
-                        + [""] * (5 + opts.memory))
+        except Exception as exc:
+            rows.append(cells + [f"error {len(errors) + 1}"] + [""] * (5 + opts.memory))
+            errors.append(f"error {len(errors) + 1} ({case.name}, {impl.name}): "
+                          f"{type(exc).__name__}: {exc}")
             continue
         if ref_time is None and impl.fastdeconv:
             ref_time, ref_result, ratio, check = median, result, "ref", "ref"
@@ -166,6 +163,7 @@ def run_case(case, opts):
 
 
 def case_headers(opts):
+    """Column headers of a case table."""
     return (["case", "implementation", "median", "n", "ratio", "GFLOP/s", "% FMA peak"]
             + (["peak mem"] if opts.memory else []) + ["check"])
 
@@ -200,6 +198,10 @@ def machine_line(opts):
             parts.append(f"{'opencv' if name == 'cv2' else name} {getattr(mod, '__version__', '?')}")
     backends = registry.compiled_backends()
     parts.append(f"fastdeconv backends: {', '.join(backends) if backends else 'none'}")
+    if hasattr(os, "getloadavg"):
+        # Other runnable processes stall multi-threaded kernels by a scheduler time slice.
+        load = os.getloadavg()[0]
+        parts.append(f"load average {load:.2f}" + (" (busy machine: noisy times)" if load > 0.5 else ""))
     return "Machine: " + "; ".join(parts)
 
 
@@ -215,16 +217,18 @@ def set_threads(n):
         cv2.setNumThreads(n)
 
 
-def parse_args(argv):
+def parse_args(argv, prog="python -m bench"):
+    """Parse the command line (see ``python -m bench --help``)."""
     suites = list(registry.suites())
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes and few repeats (< 1 minute)")
     p.add_argument("--suite", action="append", choices=suites, metavar="NAME",
                    help=f"run only this suite (repeatable); one of {', '.join(suites)}")
     p.add_argument("-k", dest="pattern", default=None,
                    help="run only cases whose group or name contains this text")
     p.add_argument("--markdown", action="store_true", help="print GitHub markdown tables")
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads to use")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                   help="threads for fastdeconv and OpenCV (default: all CPUs)")
     p.add_argument("--memory", action=argparse.BooleanOptionalAction, default=None,
                    help="measure peak memory with tracemalloc (default: on unless --quick)")
     p.add_argument("--budget", type=float, default=None,
@@ -233,21 +237,23 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def main(argv=None):
+def main(argv=None, prog="python -m bench"):
     """Command-line entry point (``python -m bench``, ``fastdeconv bench``).
 
     Parameters
     ----------
     argv : list of str, optional
         Arguments without the program name; ``sys.argv[1:]`` when None.
+    prog : str
+        Program name shown by ``--help`` (``'fastdeconv bench'`` from the CLI).
 
     Returns
     -------
     int
         Exit status (0).
     """
-    args = parse_args(argv)
-    opts = Options(quick=args.quick, threads=max(1, args.threads),
+    args = parse_args(argv, prog)
+    opts = Options(quick=args.quick, threads=min(max(1, args.threads), os.cpu_count() or 1),
                    memory=(not args.quick) if args.memory is None else args.memory)
     opts.budget = args.budget if args.budget is not None else (0.1 if opts.quick else 1.0)
     if opts.quick:
@@ -273,12 +279,13 @@ def main(argv=None):
             if match(f"{case.group} {case.name}"):
                 groups.setdefault(case.group, []).append(case)
         for group, cases in groups.items():
-            rows, peaks = [], sorted({c.dtype for c in cases if c.flops})
+            rows, errors, peaks = [], [], sorted({c.dtype for c in cases if c.flops})
             for case in cases:
-                rows += run_case(case, opts)
+                rows += run_case(case, opts, errors)
                 gc.collect()
-            notes = [n.format(peak=" / ".join(f"{fma_peak(d, opts.threads):.0f} ({d})" for d in peaks)
-                              or "-", threads=opts.threads) for n in CASE_NOTES]
+            peak = " / ".join(f"{fma_peak(d, opts.threads):.0f} ({d})" for d in peaks)
+            notes = [n.format(peak=peak, threads=opts.threads) for n in CASE_NOTES
+                     if peaks or "GFLOP" not in n] + errors
             emit(render(Table(f"{name}: {group}", case_headers(opts), rows, notes), md))
         for title, make in getattr(module, "reports", lambda o: {})(opts).items():
             if match(title):

@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 
 from bench.registry import (Case, Impl, Table, compiled_backends, fastdeconv_impls,
-                            fresh_cache_dir, import_time, peer, python_json)
+                            fmt_time, fresh_cache_dir, import_time, peer, python_json)
 
 KERNELS_2D = (("random 3×3", 3, False), ("random 7×7", 7, False), ("random 15×15", 15, False),
               ("Gaussian 15×15", 15, True), ("Gaussian 31×31", 31, True))
@@ -118,7 +118,9 @@ def _auto(shape, kshape, mode):
 
 
 def _shape_name(shape):
-    return f"{shape[0]}^{len(shape)}" if len(set(shape)) == 1 and len(shape) > 2 else "×".join(map(str, shape))
+    if len(shape) > 2 and len(set(shape)) == 1:
+        return f"{shape[0]}^{len(shape)}"
+    return "×".join(map(str, shape))
 
 
 # --------------------------------------------------------------------------- cases
@@ -136,9 +138,10 @@ def cases(opts):
     """
     out = []
     n1 = 10**5 if opts.quick else 10**6
+    group = f"1-D direct convolution, N = 10^{len(str(n1)) - 1}, mode 'full'"
     for k in (16, 64, 1024):
         for dtype in ("float64", "float32"):
-            out.append(Case(f"1-D direct convolution, N = 10^{len(str(n1)) - 1}, mode 'full'", f"K={k} {dtype}",
+            out.append(Case(group, f"K={k} {dtype}",
                             lambda n1=n1, k=k, d=dtype: _direct_1d(n1, k, d),
                             flops=2.0 * (n1 + k - 1) * k, dtype=dtype))
     n2 = 512 if opts.quick else 2048
@@ -190,7 +193,6 @@ print(json.dumps(out))
 
 def _jit_table(opts):
     """First-call and next-call times in fresh processes, with an empty and a filled Numba cache."""
-    from bench.runner import fmt_time
     runs, notes = {}, []
     cache = fresh_cache_dir()
     try:
@@ -206,7 +208,9 @@ def _jit_table(opts):
         shutil.rmtree(cache, ignore_errors=True)
     headers = ["call"]
     for title in runs:
-        headers += [f"{title}: first call"] + (["next call"] if title != "numba, empty cache" else [])
+        headers.append(f"{title}: 1st call")
+        if title != "numba, empty cache":
+            headers.append(f"{title.split(',')[0]}: 2nd call")
     rows = []
     for label in ["import fastdeconv"] + [c[0] for c in JIT_CALLS]:
         row = [label]
@@ -223,8 +227,7 @@ def _jit_table(opts):
 
 def _import_table(opts):
     """Wall time of importing fastdeconv and its peers in a fresh interpreter."""
-    from bench.runner import fmt_time
-    modules = ["fastdeconv", "numpy", "scipy.signal", "numba", "cv2", "skimage.restoration"]
+    modules = ["fastdeconv", "numpy", "scipy.signal", "numba", "cv2"]
     rows = []
     for module in modules:
         if module != "fastdeconv" and peer(module.split(".")[0]) is None:
@@ -234,7 +237,7 @@ def _import_table(opts):
             rows.append([f"import {module}", fmt_time(seconds), ", ".join(heavy) or "-"])
         except Exception as exc:
             rows.append([f"import {module}", f"error: {exc}", ""])
-    return Table("import time", ["statement", "median wall time", "also imported (of numba, scipy, cv2)"],
+    return Table("import time", ["statement", "median wall time", "also imported"],
                  rows, ["Fresh interpreter each time; includes numpy where the module imports it."])
 
 

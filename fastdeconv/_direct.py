@@ -216,6 +216,9 @@ def direct_convolve(x, k, windows, pad_mode, fillvalue, nb, backend, allow_separ
     bshape = np.broadcast_shapes(x.shape[:nb], k.shape[:nb])
     if x.shape[:nb] != bshape:
         x = np.ascontiguousarray(np.broadcast_to(x, bshape + x.shape[nb:]))
+    if k.shape[:nb] != bshape and any(b != 1 for b in k.shape[:nb]):
+        # one kernel per batch line: the weights are indexed by the full batch index
+        k = np.ascontiguousarray(np.broadcast_to(k, bshape + k.shape[nb:]))
     kf = np.flip(k, axis=tuple(range(nb, nb + nc)))
     kshape = k.shape[nb:]
     if allow_separable and separable_pays(kshape):

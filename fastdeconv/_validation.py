@@ -58,6 +58,8 @@ def check_boundary(boundary):
 def check_fillvalue(fillvalue, dtype):
     """The fill value as a scalar of ``dtype`` (scipy.signal.convolve2d's rules)."""
     fv = np.asarray(fillvalue)
+    if fv.size == 0:
+        raise ValueError("`fillvalue` cannot be an empty array.")
     if fv.size != 1:
         raise ValueError("`fillvalue` must be scalar or an array with one element.")
     if fv.dtype.kind not in "biufc":
@@ -80,7 +82,7 @@ def check_axes(axes, ndim):
     try:
         axes = tuple(operator.index(a) for a in axes)
     except TypeError:
-        raise TypeError(f"axes must be an int or a sequence of ints, got {axes!r}") from None
+        raise ValueError("axes must be a scalar or iterable of integers") from None
     if not axes:
         raise ValueError("when provided, axes cannot be empty")
     if any(a >= ndim or a < -ndim for a in axes):

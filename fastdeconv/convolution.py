@@ -350,11 +350,11 @@ def correlate(in1, in2, mode="full", method="auto", *, axes=None, boundary="fill
                           conj_reverse=True)
 
 
-def _check_2d(in1, in2):
+def _check_2d(in1, in2, name):
     in1 = v.as_numeric(in1, "in1")
     in2 = v.as_numeric(in2, "in2")
     if not in1.ndim == in2.ndim == 2:
-        raise ValueError("convolve2d inputs must both be 2-D arrays")
+        raise ValueError(f"{name} inputs must both be 2-D arrays")
     return in1, in2
 
 
@@ -393,7 +393,7 @@ def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, method="a
            [2., 4., 2.],
            [1., 2., 1.]])
     """
-    in1, in2 = _check_2d(in1, in2)
+    in1, in2 = _check_2d(in1, in2, "convolve2d")
     return _convolve_impl(in1, in2, mode, method, None, boundary, fillvalue, backend,
                           conj_reverse=False)
 
@@ -432,7 +432,7 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, method="
     array([[ 8., 12.],
            [20., 24.]])
     """
-    in1, in2 = _check_2d(in1, in2)
+    in1, in2 = _check_2d(in1, in2, "correlate2d")
     return _convolve_impl(in1, in2, mode, method, None, boundary, fillvalue, backend,
                           conj_reverse=True, same_start=lambda kk: kk // 2,
                           swap_conj=True)

@@ -8,8 +8,11 @@
 - ``assert_kernel_contract(*arrays)``: the backend-kernel contract (C-contiguous, native
   byte order).
 """
+import os
+
 import numpy as np
 import pytest
+import scipy.signal as ss
 from hypothesis import HealthCheck, settings
 
 import fastdeconv
@@ -21,7 +24,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("ci", parent=settings.get_profile("fastdeconv"), derandomize=True)
-settings.load_profile("fastdeconv")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fastdeconv"))
 
 
 def pytest_configure(config):
@@ -141,6 +144,80 @@ def random_array(rng, shape, dtype, low=-5, high=6):
     return rng.standard_normal(shape).astype(dtype)
 
 
+# --------------------------------------------------------------------------- oracles
+
+# boundary name -> numpy.pad mode (API.md section 1)
+PAD_MODE = {"fill": "constant", "wrap": "wrap", "symm": "symmetric", "reflect": "reflect",
+            "nearest": "edge"}
+
+
+def wide_dtype(dtype):
+    kind = np.dtype(dtype).kind
+    return {"b": np.int64, "u": np.int64, "i": np.int64, "f": np.float64,
+            "c": np.complex128}[kind]
+
+
+def scipy_reference(func, in1, in2, mode, **kw):
+    """scipy's answer, computed exactly (ints) or in double precision, in scipy's dtype.
+
+    For bool data the value is the logical one (any product true): scipy's own 'fft' path
+    for bool is wrong (it casts FFT round-off to True) and its N-D direct path refuses
+    bool, so the contract here is the exact result.
+    """
+    rt = np.result_type(in1, in2)
+    wide = np.result_type(wide_dtype(in1.dtype), wide_dtype(in2.dtype))
+    out = getattr(ss, func)(in1.astype(wide), in2.astype(wide), mode, method="direct", **kw)
+    if rt.kind == "b":
+        return out != 0
+    return out.astype(rt)
+
+
+def padded_reference(func, a, k, mode, boundary, fillvalue=0):
+    """Oracle: extend in1 with numpy.pad by K-1 on each side, take scipy's 'valid'
+    result (that is the 'full' output with the boundary applied), crop 'same' centred as
+    scipy does; 'valid' ignores the boundary."""
+    if mode == "valid":
+        return scipy_reference(func, a, k, "valid")
+    kw = {"constant_values": fillvalue} if boundary == "fill" else {}
+    ap = np.pad(a, [(n - 1, n - 1) for n in k.shape], mode=PAD_MODE[boundary], **kw)
+    full = scipy_reference(func, ap, k, "valid")
+    if mode == "full":
+        return full
+    start = [(n - 1) // 2 for n in k.shape]
+    return full[tuple(slice(s, s + n) for s, n in zip(start, a.shape))]
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+# --------------------------------------------------------------------------- kernel spy
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """Wrap every backend's kernels: each call asserts the kernel contract on its
+    arguments and is recorded as ``(backend, function name, dtype, thread id)``."""
+    import threading
+
+    from fastdeconv import _backends
+
+    calls = []
+
+    def spy(fn, backend, name):
+        def wrapper(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk):
+            assert_kernel_contract(x, offsets, weights, in_off, w_off, out, o_off)
+            for arr in (x, offsets, weights, in_off, w_off, out, o_off):
+                assert arr.ndim == 1, "kernels take flat buffers"
+            assert x.dtype == weights.dtype == out.dtype, (x.dtype, weights.dtype, out.dtype)
+            for idx in (offsets, in_off, w_off, o_off):
+                assert idx.dtype == np.int64, idx.dtype
+            calls.append((backend, name, x.dtype, threading.get_ident()))
+            return fn(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk)
+        return wrapper
+
+    for backend in fastdeconv.backends():
+        mod = _backends.kernels(backend)
+        for name in ("correlate_terms", "correlate_terms_parallel"):
+            monkeypatch.setattr(mod, name, spy(getattr(mod, name), backend, name))
+    return calls

@@ -5,9 +5,16 @@ Same contract and arguments as ``kernels/numba/direct.py``; written from the def
 correlation the terms are the kernel taps, ``(I ⊛ K)[i, j] = Σ I[i+m, j+n] K[m, n]``),
 sharing no code with the compiled kernels.  Slow by design; used by the tests.
 """
+import numpy as np
 
 
 def correlate_terms(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk):
+    # IEEE results without numpy's warnings (0 * inf is NaN here as in compiled code)
+    with np.errstate(all="ignore"):
+        _correlate_terms(x, offsets, weights, in_off, w_off, out, o_off, ncols)
+
+
+def _correlate_terms(x, offsets, weights, in_off, w_off, out, o_off, ncols):
     nterms = len(offsets)
     for r in range(len(in_off)):
         for j in range(ncols):

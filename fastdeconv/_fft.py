@@ -9,7 +9,9 @@ Why the transforms are written axis by axis: the kernel is small and zero-padded
 transforming the last axis first touches only its own rows, and the inverse transform
 of the last axis only runs over the rows the window keeps.
 """
+import importlib.util
 import math
+import os
 
 import numpy as np
 from ._lazy import sfft
@@ -22,9 +24,75 @@ def _workers():
     return get_num_threads()
 
 
+_ENGINES = ("ducc0", "scipy")
+_engine = None
+
+
+def fft_engine():
+    """The FFT library in use: ``'ducc0'`` when installed (it measured ~1.5x faster than
+    scipy.fft here, its inverse real transform most), else ``'scipy'``.
+
+    ``FASTDECONV_FFT=scipy`` in the environment, or :func:`set_fft_engine`, chooses.
+    """
+    global _engine
+    if _engine is None:
+        wanted = os.environ.get("FASTDECONV_FFT", "").strip().lower()
+        if wanted and wanted not in _ENGINES:
+            raise ValueError(f"FASTDECONV_FFT must be one of {_ENGINES}, got {wanted!r}")
+        if wanted != "scipy" and importlib.util.find_spec("ducc0") is not None:
+            _engine = "ducc0"
+        else:
+            _engine = "scipy"
+    return _engine
+
+
+def set_fft_engine(name):
+    """Use ``'scipy'`` or ``'ducc0'`` (must be installed) for every FFT from now on."""
+    global _engine
+    if name not in _ENGINES:
+        raise ValueError(f"name must be one of {_ENGINES}, got {name!r}")
+    if name == "ducc0" and importlib.util.find_spec("ducc0") is None:
+        raise ValueError("the 'ducc0' FFT engine is not installed (pip install ducc0)")
+    _engine = name
+
+
+def _pad_axis(a, n, axis):
+    """``a`` zero-padded (or cut, like scipy.fft's ``n=``) to length ``n`` along ``axis``.
+
+    Cutting is exact here: taps at index >= n only reach full-convolution indices
+    >= n, which lie beyond every window (fft_lengths makes n >= start + length).
+    """
+    m = a.shape[axis]
+    if m == n:
+        return a
+    if m > n:
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(0, n)
+        return a[tuple(index)]
+    shape = list(a.shape)
+    shape[axis] = n
+    out = np.zeros(shape, dtype=a.dtype)
+    out[tuple(slice(0, m) for m in a.shape)] = a
+    return out
+
+
 def forward(a, fshape, axes, real):
     """N-D forward transform of ``a`` zero-padded to ``fshape`` over ``axes`` (last first)."""
     w = _workers()
+    if fft_engine() == "ducc0":
+        import ducc0
+        a = _pad_axis(a, fshape[-1], axes[-1])
+        if real:
+            out = ducc0.fft.r2c(a, axes=[axes[-1]], nthreads=w)
+        else:
+            out = ducc0.fft.c2c(a.astype(np.result_type(a.dtype, np.complex64), copy=False),
+                                axes=[axes[-1]], nthreads=w)
+        rest = list(axes[:-1])
+        if rest:
+            for ax, f in zip(rest, fshape[:-1]):
+                out = _pad_axis(out, f, ax)
+            out = ducc0.fft.c2c(out, axes=rest, nthreads=w, out=out)
+        return out
     if real:
         out = sfft.rfft(a, n=fshape[-1], axis=axes[-1], workers=w)
     else:
@@ -37,16 +105,32 @@ def forward(a, fshape, axes, real):
 def inverse_window(spec, fshape, axes, windows, real):
     """Inverse transform of ``spec`` keeping only ``windows`` (start, length) per axis."""
     w = _workers()
-    for ax, f, (s, length) in zip(axes[:-1], fshape[:-1], windows[:-1]):
-        spec = sfft.ifft(spec, n=f, axis=ax, workers=w, overwrite_x=True)
-        if (s, length) != (0, f):
+    if fft_engine() == "ducc0":
+        import ducc0
+        if len(axes) > 1:
+            # normalised over these axes here, over the last axis below
+            spec = ducc0.fft.c2c(spec, axes=list(axes[:-1]), forward=False, inorm=2,
+                                 nthreads=w, out=spec if spec.flags.writeable else None)
             index = [slice(None)] * spec.ndim
-            index[ax] = slice(s, s + length)
+            for ax, (s, length) in zip(axes[:-1], windows[:-1]):
+                index[ax] = slice(s, s + length)
             spec = spec[tuple(index)]
-    if real:
-        y = sfft.irfft(spec, n=fshape[-1], axis=axes[-1], workers=w)
+        if real:
+            y = ducc0.fft.c2r(spec, axes=[axes[-1]], lastsize=fshape[-1], forward=False,
+                              inorm=2, nthreads=w, allow_overwriting_input=True)
+        else:
+            y = ducc0.fft.c2c(spec, axes=[axes[-1]], forward=False, inorm=2, nthreads=w)
     else:
-        y = sfft.ifft(spec, n=fshape[-1], axis=axes[-1], workers=w)
+        for ax, f, (s, length) in zip(axes[:-1], fshape[:-1], windows[:-1]):
+            spec = sfft.ifft(spec, n=f, axis=ax, workers=w, overwrite_x=True)
+            if (s, length) != (0, f):
+                index = [slice(None)] * spec.ndim
+                index[ax] = slice(s, s + length)
+                spec = spec[tuple(index)]
+        if real:
+            y = sfft.irfft(spec, n=fshape[-1], axis=axes[-1], workers=w)
+        else:
+            y = sfft.ifft(spec, n=fshape[-1], axis=axes[-1], workers=w)
     s, length = windows[-1]
     if (s, length) != (0, fshape[-1]):
         index = [slice(None)] * y.ndim

@@ -457,9 +457,14 @@ def _fft_family(in1, in2, mode, axes, method):
         return np.array([])
     v.check_mode(mode)
     rt = _fft_result_dtype(in1, in2)
-    out = convolve(in1.astype(rt, copy=False), in2.astype(rt, copy=False), mode, method,
-                   axes=axes)
-    return out
+    axes = v.check_axes(axes, in1.ndim)
+    # scipy: axes where either input has length 1 are broadcast, not transformed
+    axes = tuple(a for a in axes if in1.shape[a] != 1 and in2.shape[a] != 1)
+    v.check_broadcast(in1.shape, in2.shape, axes)
+    in1, in2 = in1.astype(rt, copy=False), in2.astype(rt, copy=False)
+    if not axes:
+        return in1 * in2
+    return convolve(in1, in2, mode, method, axes=axes)
 
 
 def fftconvolve(in1, in2, mode="full", axes=None):

@@ -1,0 +1,217 @@
+"""Numba kernels of ``fastdeconv.nn``: multi-channel strided convolution and transposed
+convolution, both as a sum of stride-1 *phase* correlations.
+
+Kernel contract (shared by ``kernels/cython/transposed`` and
+``kernels/reference/transposed``): every array C-contiguous and native byte order;
+``x``, ``weights``, ``bias`` and ``out`` of one float dtype (float32 or float64), the
+index arrays ``int64``; ``out`` preallocated; shapes consistent with ``dims`` (below).
+Nothing is checked or allocated here except one scratch row block per thread.
+
+``phase_correlate(x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out)``
+with ``dims = (N, G, CO, DO, HO, WO, SD, SH, SW, HQ, WQ, XG, ROWS)`` computes, for
+every batch ``n < N``, group ``g < G``, output channel ``co < CO`` of the group
+(``c = g*CO + co``), phase ``f`` and phase position ``(ud, uh, uw)`` with
+``(nd, nh, nw, od0, oh0, ow0) = geom[6*f : 6*f + 6]``, ``ud < nd``, ``uh < nh``,
+``uw < nw``::
+
+    out[n, c, od0 + SD*ud, oh0 + SH*uh, ow0 + SW*uw] =
+        bias[c] + sum_t weights[c, t] * x[(n*G + g)*XG + offsets[t] + (ud*HQ + uh)*WQ + uw]
+
+with ``t`` over ``term_ptr[f] <= t < term_ptr[f + 1]``; ``out`` is ``(N, G*CO, DO, HO,
+WO)``, ``weights`` is ``(G*CO, term_ptr[-1])``, ``x`` a flat buffer of ``N*G`` blocks of
+``XG`` elements (one group's input channels, each a ``(.., HQ, WQ)`` plane or a stack of
+polyphase planes).  ``chunk_ptr[f]`` is the number of work items before phase ``f``:
+phase ``f`` has ``ceil(((nd - 1)*HQ + nh) / ROWS)`` of them.  Every output element must
+belong to exactly one phase position (then each has one writer).
+
+How the public functions use it (``fastdeconv/nn.py``): a convolution with stride ``s``
+is one phase over the polyphase-decomposed, padded input (tap ``k*d = q*s + r`` reads
+plane ``r`` at shift ``q``); a transposed convolution has ``SD*SH*SW`` phases, one per
+output residue modulo the stride, each the correlation of the zero-padded input with
+the sub-kernel of the taps that land on that residue.  Both are then dense stride-1
+sums over ``(input channel, tap)`` terms.
+
+Why the loops have this shape: a work item is (batch, group, pair of output channels,
+phase, block of ``ROWS`` rows).  The rows of a block are treated as one long row of
+``(ROWS - 1)*WQ + nw`` columns, so the inner loop runs over many contiguous columns even
+when the image is narrow (the ``WQ - nw`` columns between rows are computed and
+dropped).  Each pass of the inner loop fuses four terms for two output channels: four
+input vectors feed eight FMAs, and each accumulator row is loaded and stored once per
+four terms; the accumulators (2 x 1024 values at most) stay in L1, and consecutive terms
+are the taps of one input channel, which read overlapping parts of its plane from L1.
+The finished block is then stored (with the output stride of its phase).
+"""
+import numba
+import numpy as np
+from numba import prange
+
+from ._config import kernel_jit
+
+__all__ = ["phase_correlate", "phase_correlate_parallel"]
+
+
+@kernel_jit(inline="always")
+def _acc2(x, xb, offsets, t0, t1, weights, wa, wb, acc, aa, ab, n):
+    # acc[aa + j] += sum_t weights[wa + t] * x[xb + offsets[t] + j] for j < n, and the
+    # same for (wb, ab): the two output channels share every input load.
+    n = np.uint64(n)
+    xb = np.uint64(xb)
+    aa = np.uint64(aa)
+    ab = np.uint64(ab)
+    t = t0
+    while t + 4 <= t1:
+        b0 = xb + np.uint64(offsets[t])
+        b1 = xb + np.uint64(offsets[t + 1])
+        b2 = xb + np.uint64(offsets[t + 2])
+        b3 = xb + np.uint64(offsets[t + 3])
+        u0 = weights[wa + t]
+        u1 = weights[wa + t + 1]
+        u2 = weights[wa + t + 2]
+        u3 = weights[wa + t + 3]
+        v0 = weights[wb + t]
+        v1 = weights[wb + t + 1]
+        v2 = weights[wb + t + 2]
+        v3 = weights[wb + t + 3]
+        for j in range(n):
+            x0 = x[b0 + j]
+            x1 = x[b1 + j]
+            x2 = x[b2 + j]
+            x3 = x[b3 + j]
+            acc[aa + j] += (u0 * x0 + u1 * x1) + (u2 * x2 + u3 * x3)
+            acc[ab + j] += (v0 * x0 + v1 * x1) + (v2 * x2 + v3 * x3)
+        t += 4
+    while t < t1:
+        b0 = xb + np.uint64(offsets[t])
+        u0 = weights[wa + t]
+        v0 = weights[wb + t]
+        for j in range(n):
+            x0 = x[b0 + j]
+            acc[aa + j] += u0 * x0
+            acc[ab + j] += v0 * x0
+        t += 1
+
+
+@kernel_jit(inline="always")
+def _acc1(x, xb, offsets, t0, t1, weights, wa, acc, aa, n):
+    # _acc2 for a single output channel (the odd one of a group).
+    n = np.uint64(n)
+    xb = np.uint64(xb)
+    aa = np.uint64(aa)
+    t = t0
+    while t + 4 <= t1:
+        b0 = xb + np.uint64(offsets[t])
+        b1 = xb + np.uint64(offsets[t + 1])
+        b2 = xb + np.uint64(offsets[t + 2])
+        b3 = xb + np.uint64(offsets[t + 3])
+        u0 = weights[wa + t]
+        u1 = weights[wa + t + 1]
+        u2 = weights[wa + t + 2]
+        u3 = weights[wa + t + 3]
+        for j in range(n):
+            acc[aa + j] += (u0 * x[b0 + j] + u1 * x[b1 + j]) \
+                + (u2 * x[b2 + j] + u3 * x[b3 + j])
+        t += 4
+    while t < t1:
+        b0 = xb + np.uint64(offsets[t])
+        u0 = weights[wa + t]
+        for j in range(n):
+            acc[aa + j] += u0 * x[b0 + j]
+        t += 1
+
+
+@kernel_jit(inline="always")
+def _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out, acc):
+    ng = dims[1]
+    nco = dims[2]
+    do_ = dims[3]
+    ho = dims[4]
+    wo = dims[5]
+    sd = dims[6]
+    sh = dims[7]
+    sw = dims[8]
+    hq = dims[9]
+    wq = dims[10]
+    xg = dims[11]
+    rows = dims[12]
+    nphase = term_ptr.shape[0] - 1
+    nchunks = chunk_ptr[nphase]
+    npairs = (nco + 1) // 2
+    # item -> (n, g, channel pair, chunk); the chunk index runs fastest so that
+    # neighbouring items (one thread's under a static schedule) share weights.
+    c = item % nchunks
+    rest = item // nchunks
+    pair = rest % npairs
+    rest = rest // npairs
+    g = rest % ng
+    n = rest // ng
+    f = 0
+    while chunk_ptr[f + 1] <= c:
+        f += 1
+    nd = geom[6 * f]
+    nh = geom[6 * f + 1]
+    nw = geom[6 * f + 2]
+    od0 = geom[6 * f + 3]
+    oh0 = geom[6 * f + 4]
+    ow0 = geom[6 * f + 5]
+    r0 = (c - chunk_ptr[f]) * rows
+    r1 = min(r0 + rows, (nd - 1) * hq + nh)
+    length = (r1 - r0 - 1) * wq + nw
+    t0 = term_ptr[f]
+    t1 = term_ptr[f + 1]
+    nterms = term_ptr[nphase]
+    co = 2 * pair
+    two = co + 1 < nco
+    ca = g * nco + co
+    cb = ca + 1 if two else ca
+    half = acc.shape[0] // 2
+    ba = bias[ca]
+    bb = bias[cb]
+    for j in range(length):
+        acc[j] = ba
+        acc[half + j] = bb
+    xb = (n * ng + g) * xg + r0 * wq
+    if two:
+        _acc2(x, xb, offsets, t0, t1, weights, ca * nterms, cb * nterms, acc, 0, half,
+              length)
+    else:
+        _acc1(x, xb, offsets, t0, t1, weights, ca * nterms, acc, 0, length)
+    plane = do_ * ho * wo
+    for r in range(r0, r1):
+        ud = r // hq
+        uh = r - ud * hq
+        if uh >= nh:
+            continue  # a row between two depth slices of the plane
+        a = (r - r0) * wq
+        ob = (od0 + sd * ud) * ho * wo + (oh0 + sh * uh) * wo + ow0
+        oa = (n * ng * nco + ca) * plane + ob
+        for uw in range(nw):
+            out[oa + sw * uw] = acc[a + uw]
+        if two:
+            oa += plane
+            for uw in range(nw):
+                out[oa + sw * uw] = acc[half + a + uw]
+
+
+@kernel_jit
+def phase_correlate(x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out):
+    nitems = dims[0] * dims[1] * ((dims[2] + 1) // 2) * chunk_ptr[chunk_ptr.shape[0] - 1]
+    acc = np.empty(2 * dims[12] * dims[10], dtype=out.dtype)
+    for item in range(nitems):
+        _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out,
+                   acc)
+
+
+@kernel_jit(parallel=True)
+def phase_correlate_parallel(x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
+                             out):
+    nitems = dims[0] * dims[1] * ((dims[2] + 1) // 2) * chunk_ptr[chunk_ptr.shape[0] - 1]
+    # One contiguous run of items per thread, each thread with its own accumulators
+    # (allocated once per thread, not per item).
+    nth = min(numba.get_num_threads(), nitems)
+    for tid in prange(nth):
+        acc = np.empty(2 * dims[12] * dims[10], dtype=out.dtype)
+        lo = tid * nitems // nth
+        hi = (tid + 1) * nitems // nth
+        for item in range(lo, hi):
+            _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
+                       out, acc)

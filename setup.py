@@ -19,16 +19,16 @@ from setuptools.command.build_ext import build_ext
 
 STRICT = os.environ.get("FASTDECONV_STRICT_BUILD") == "1"
 PORTABLE = os.environ.get("FASTDECONV_PORTABLE") == "1"
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _warn(what, exc):
+def _warn(what, errors):
     bar = "*" * 78
+    lines = "".join(f"  {name}: {type(exc).__name__}: {exc}\n" for name, exc in errors)
     sys.stderr.write(
-        f"\n{bar}\nWARNING: fastdeconv: {what} failed ({type(exc).__name__}: {exc}).\n"
-        "The 'cython' backend is not available; the 'numba' and 'python' backends are.\n"
-        "To get it: install a C compiler with OpenMP (gcc, or clang with libomp) and\n"
-        "reinstall; set FASTDECONV_STRICT_BUILD=1 to make this failure fatal.\n"
+        f"\n{bar}\nWARNING: fastdeconv: {what} failed:\n{lines}"
+        "The 'cython' backend will be unavailable; the 'numba' and 'python' backends\n"
+        "work.  To get it: install a C compiler with OpenMP (gcc, or clang with libomp)\n"
+        "and reinstall.  Set FASTDECONV_STRICT_BUILD=1 to make this failure fatal.\n"
         f"{bar}\n\n")
 
 
@@ -40,9 +40,9 @@ def _flags():
         "-fopenmp",
         # FMA contraction: Numba's fastmath 'contract'; nothing that reorders sums.
         "-ffp-contract=fast",
-        # Textbook complex product, as Numba computes it; gcc's default C99 Annex G
-        # NaN-recovery call (__mulsc3) would block vectorisation of the complex loops.
-        "-fcx-limited-range",
+        # C complex '*' as Numba computes it (textbook formula, no C99 Annex G NaN
+        # recovery call that blocks vectorisation); '/' keeps its range reduction.
+        "-fcx-fortran-rules",
     ]
     if not PORTABLE:
         compile_args.append("-march=native")
@@ -60,6 +60,7 @@ def _extensions():
     except ImportError:  # only needed by modules that cimport numpy
         pass
     sources = sorted(glob.glob(os.path.join("csrc", "*.pyx")))
+    headers = sorted(glob.glob(os.path.join("csrc", "*.pxd")))
     exts = [
         Extension(
             f"fastdeconv.kernels.cython.{os.path.splitext(os.path.basename(src))[0]}",
@@ -67,8 +68,9 @@ def _extensions():
             include_dirs=include_dirs,
             extra_compile_args=compile_args,
             extra_link_args=link_args,
-            # setuptools then skips a missing output instead of failing the install.
-            optional=not STRICT,
+            # Rebuild when a .pxd changes; also puts the Cython sources in the sdist
+            # (cythonize replaces ``sources`` by the generated .c files).
+            depends=[src, *headers],
         )
         for src in sources
     ]
@@ -85,15 +87,29 @@ def _extensions():
 
 
 class OptionalBuildExt(build_ext):
-    """build_ext whose failure is a warning unless FASTDECONV_STRICT_BUILD=1."""
+    """build_ext whose failures are one warning unless FASTDECONV_STRICT_BUILD=1.
+
+    The backend is all or nothing: if any module fails, none is installed (and an
+    editable install's in-place copies from an earlier build are removed, so stale code
+    is never imported); ``fastdeconv.backends()`` then leaves 'cython' out.
+    """
 
     def run(self):
+        self._failed = []
         try:
             super().run()
-        except Exception as exc:  # compiler missing, no OpenMP, ...
+        except Exception as exc:  # no compiler at all, ...
             if STRICT:
                 raise
-            _warn("building the Cython extensions", exc)
+            self._failed.append(("build_ext", exc))
+        if self._failed:
+            self._drop_all()
+            _warn("building the Cython extensions", self._failed)
+
+    def build_extensions(self):
+        super().build_extensions()
+        if self._failed:
+            self._drop_all()
 
     def build_extension(self, ext):
         try:
@@ -101,7 +117,27 @@ class OptionalBuildExt(build_ext):
         except Exception as exc:
             if STRICT:
                 raise
-            _warn(f"compiling {ext.name}", exc)
+            self._failed.append((ext.name, exc))
+
+    def copy_file(self, infile, outfile, *args, **kwargs):
+        # In-place copies (editable installs) replace the file instead of overwriting
+        # it: truncating a .so that a running process has mapped crashes that process.
+        tmp = f"{outfile}.tmp{os.getpid()}"
+        dest, copied = super().copy_file(infile, tmp, *args, **kwargs)
+        if os.path.exists(tmp):
+            os.replace(tmp, outfile)
+        return outfile, copied
+
+    def _drop_all(self):
+        build_py = self.get_finalized_command("build_py")
+        for ext in self.extensions:
+            built = self.get_ext_fullpath(ext.name)
+            package_dir = build_py.get_package_dir(ext.name.rpartition(".")[0])
+            in_place = os.path.join(package_dir, os.path.basename(built))
+            for path in {built, in_place}:
+                if os.path.exists(path):
+                    os.remove(path)
+        self.extensions = []
 
 
 try:
@@ -109,7 +145,7 @@ try:
 except Exception as exc:  # Cython missing or a .pyx that does not translate
     if STRICT:
         raise
-    _warn("translating csrc/*.pyx with Cython", exc)
+    _warn("translating csrc/*.pyx with Cython", [("cythonize", exc)])
     ext_modules = []
 
 setup(ext_modules=ext_modules, cmdclass={"build_ext": OptionalBuildExt})

@@ -1,23 +1,29 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Cython direct-correlation kernels.
 
-Mirrors ``fastdeconv/kernels/numba/direct.py`` line by line: ``_row_block``,
-``correlate_terms`` and ``correlate_terms_parallel`` have the same names, the same loops
-and (for the public two) the same arguments; change both files together.
+Mirrors ``fastdeconv/kernels/numba/direct.py`` line by line; change both files together.
+``correlate_terms`` and ``correlate_terms_parallel`` have the same names, arguments and
+loops; Numba's ``_row_block`` is ``_real_block`` here (float32, float64, int64), and
+``_complex_block`` runs the same loops and summation tree on the interleaved (re, im)
+floats of complex64/complex128, with each complex product written out so that it rounds
+as Numba's does.  On a CPU with FMA the results equal Numba's bit for bit, for every
+``chunk`` and thread count (without FMA, i.e. ``FASTDECONV_PORTABLE=1`` on x86-64, they
+differ in the last bits but still do not depend on ``chunk`` or threads).
 
 Kernel contract (shared with ``kernels/numba/direct`` and ``kernels/reference/direct``):
 all arrays C-contiguous, native byte order, ``x``/``weights``/``out`` of one dtype
 (float32, float64, complex64, complex128 or int64), index arrays ``int64``, ``out``
 preallocated; nothing is checked or allocated here.  ``correlate_terms(x, offsets,
-weights, in_off, w_off, out, ncols, chunk)`` computes, for every output row ``r`` and
-column ``j < ncols``::
+weights, in_off, w_off, out, o_off, ncols, chunk)`` computes, for every output row ``r``
+and column ``j < ncols``::
 
-    out[r*ncols + j] = sum_p weights[w_off[r] + p] * x[in_off[r] + offsets[p] + j]
+    out[o_off[r] + j] = sum_p weights[w_off[r] + p] * x[in_off[r] + offsets[p] + j]
 
 ``correlate_terms_parallel`` splits the same work items over OpenMP threads; the thread
 count is the module's ``set_num_threads`` value (the package wrapper sets it from
 :func:`fastdeconv.get_num_threads` on every call).
 """
+from cython cimport floating
 from cython.parallel cimport prange
 cimport openmp
 
@@ -40,16 +46,72 @@ def get_num_threads():
     return _num_threads
 
 
+cdef extern from *:
+    """
+    /* Explicit fused multiply-add where the CPU has one (as Numba's 'contract' uses it);
+       elsewhere the plain expression, which the compiler then cannot contract either. */
+    #if defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
+    #define FD_FMA(a, b, c) __builtin_fma((a), (b), (c))
+    #define FD_FMAF(a, b, c) __builtin_fmaf((a), (b), (c))
+    #else
+    #define FD_FMA(a, b, c) ((a) * (b) + (c))
+    #define FD_FMAF(a, b, c) ((a) * (b) + (c))
+    #endif
+    """
+    double FD_FMA(double, double, double) nogil
+    float FD_FMAF(float, float, float) nogil
+
+ctypedef float complex cfloat_t
+ctypedef double complex cdouble_t
+
+
+cdef inline floating _fma(floating a, floating b, floating c) noexcept nogil:
+    if floating is float:
+        return FD_FMAF(a, b, c)
+    else:
+        return FD_FMA(a, b, c)
+
+
+cdef inline floating _cmac(floating u, floating v, floating c, floating d) noexcept nogil:
+    # One part of the complex product (a + ib)(c + id), rounded as Numba's contracted
+    # code rounds it: real = fma(a, c, (-b)*d) with (u, v) = (a, -b), imaginary =
+    # fma(b, c, a*d) with (u, v) = (b, a).  One operation for both parts lets gcc keep
+    # (re, im) pairs in the lanes they are stored in, instead of de-interleaving.
+    return _fma(u, c, v * d)
+
+
 cdef inline void _row_block(const scalar_t* x, const long long* offsets,
                             const scalar_t* weights, Py_ssize_t base, Py_ssize_t wb,
                             scalar_t* out, Py_ssize_t ob, Py_ssize_t n,
                             Py_ssize_t nterms) noexcept nogil:
+    # ``nterms`` is the length the pointer ``offsets`` no longer carries.  Complex
+    # products go through _complex_block: left to gcc, which of a complex product's
+    # multiplies gets fused into an FMA differs between its vector and scalar code, so
+    # results changed with ``chunk`` and the thread count.
+    if scalar_t is cfloat_t:
+        _complex_block(<const float*>x, offsets, <const float*>weights, base, wb,
+                       <float*>out, ob, n, nterms)
+    elif scalar_t is cdouble_t:
+        _complex_block(<const double*>x, offsets, <const double*>weights, base, wb,
+                       <double*>out, ob, n, nterms)
+    else:
+        _real_block(x, offsets, weights, base, wb, out, ob, n, nterms)
+
+
+cdef inline void _real_block(const scalar_t* x, const long long* offsets,
+                             const scalar_t* weights, Py_ssize_t base, Py_ssize_t wb,
+                             scalar_t* out, Py_ssize_t ob, Py_ssize_t n,
+                             Py_ssize_t nterms) noexcept nogil:
+    # _row_block for float, double and int64.
     # Why this shape: the innermost loop runs over contiguous output columns with up to
     # eight (offset, weight) terms fused per pass, so gcc emits one FMA vector per term
     # and the output block is loaded/stored once per eight terms instead of once per tap.
     # Plain pointers (the Numba code's uint64 indices) leave gcc simple unit-stride loops;
     # it versions them on a run-time overlap check between ``o`` and the x streams.
-    # ``nterms`` is the length the pointer ``offsets`` no longer carries.
+    # The weights are read as ``w[p + k]`` inside the loops, not hoisted into locals: gcc
+    # then keeps only their broadcast vectors live in the vector loop.  With locals, the
+    # scalar copies kept for the overlap fallback took the other half of the 16 AVX2
+    # registers and the 8-term loop spilled three weights (~10% slower than Numba).
     cdef scalar_t* o = out + ob
     cdef const scalar_t* xb = x + base
     cdef const scalar_t* w = weights + wb
@@ -61,7 +123,6 @@ cdef inline void _row_block(const scalar_t* x, const long long* offsets,
     cdef const scalar_t* x5
     cdef const scalar_t* x6
     cdef const scalar_t* x7
-    cdef scalar_t w0, w1, w2, w3, w4, w5, w6, w7
     cdef Py_ssize_t j
     cdef Py_ssize_t p = 0
     for j in range(n):
@@ -75,45 +136,157 @@ cdef inline void _row_block(const scalar_t* x, const long long* offsets,
         x5 = xb + offsets[p + 5]
         x6 = xb + offsets[p + 6]
         x7 = xb + offsets[p + 7]
-        w0 = w[p]
-        w1 = w[p + 1]
-        w2 = w[p + 2]
-        w3 = w[p + 3]
-        w4 = w[p + 4]
-        w5 = w[p + 5]
-        w6 = w[p + 6]
-        w7 = w[p + 7]
         for j in range(n):
-            o[j] += (((w0 * x0[j] + w1 * x1[j])
-                      + (w2 * x2[j] + w3 * x3[j]))
-                     + ((w4 * x4[j] + w5 * x5[j])
-                        + (w6 * x6[j] + w7 * x7[j])))
+            o[j] += (((w[p] * x0[j] + w[p + 1] * x1[j])
+                      + (w[p + 2] * x2[j] + w[p + 3] * x3[j]))
+                     + ((w[p + 4] * x4[j] + w[p + 5] * x5[j])
+                        + (w[p + 6] * x6[j] + w[p + 7] * x7[j])))
         p += 8
     while p + 4 <= nterms:
         x0 = xb + offsets[p]
         x1 = xb + offsets[p + 1]
         x2 = xb + offsets[p + 2]
         x3 = xb + offsets[p + 3]
-        w0 = w[p]
-        w1 = w[p + 1]
-        w2 = w[p + 2]
-        w3 = w[p + 3]
         for j in range(n):
-            o[j] += ((w0 * x0[j] + w1 * x1[j])
-                     + (w2 * x2[j] + w3 * x3[j]))
+            o[j] += ((w[p] * x0[j] + w[p + 1] * x1[j])
+                     + (w[p + 2] * x2[j] + w[p + 3] * x3[j]))
         p += 4
     while p < nterms:
         x0 = xb + offsets[p]
-        w0 = w[p]
         for j in range(n):
-            o[j] += w0 * x0[j]
+            o[j] += w[p] * x0[j]
+        p += 1
+
+
+cdef inline void _complex_block(const floating* x, const long long* offsets,
+                                const floating* weights, Py_ssize_t base, Py_ssize_t wb,
+                                floating* out, Py_ssize_t ob, Py_ssize_t n,
+                                Py_ssize_t nterms) noexcept nogil:
+    # _row_block for complex64/complex128 on the interleaved (re, im) floats; indices
+    # count complex samples.  Same loops and summation tree as _real_block, each product
+    # spelled out with _cmac so every code path rounds it alike.  Both sums are formed
+    # before either store: with a store between them, gcc must reload the x samples (the
+    # store might alias them), cannot pair the two parts and falls back to permutes.
+    # Unlike _real_block the weights are hoisted: packed as (a, b) and (-b, a) vectors
+    # they are what the lanes need.
+    cdef floating* o = out + 2 * ob
+    cdef const floating* xb = x + 2 * base
+    cdef const floating* w = weights + 2 * wb
+    cdef const floating* x0
+    cdef const floating* x1
+    cdef const floating* x2
+    cdef const floating* x3
+    cdef const floating* x4
+    cdef const floating* x5
+    cdef const floating* x6
+    cdef const floating* x7
+    cdef floating a0, a1, a2, a3, a4, a5, a6, a7  # weight real parts
+    cdef floating b0, b1, b2, b3, b4, b5, b6, b7  # weight imaginary parts
+    cdef floating c0, c1, c2, c3, c4, c5, c6, c7  # minus the imaginary parts
+    cdef floating re, im
+    cdef Py_ssize_t j
+    cdef Py_ssize_t p = 0
+    for j in range(2 * n):
+        o[j] = 0
+    while p + 8 <= nterms:
+        x0 = xb + 2 * offsets[p]
+        x1 = xb + 2 * offsets[p + 1]
+        x2 = xb + 2 * offsets[p + 2]
+        x3 = xb + 2 * offsets[p + 3]
+        x4 = xb + 2 * offsets[p + 4]
+        x5 = xb + 2 * offsets[p + 5]
+        x6 = xb + 2 * offsets[p + 6]
+        x7 = xb + 2 * offsets[p + 7]
+        a0 = w[2 * p]
+        b0 = w[2 * p + 1]
+        c0 = -b0
+        a1 = w[2 * p + 2]
+        b1 = w[2 * p + 3]
+        c1 = -b1
+        a2 = w[2 * p + 4]
+        b2 = w[2 * p + 5]
+        c2 = -b2
+        a3 = w[2 * p + 6]
+        b3 = w[2 * p + 7]
+        c3 = -b3
+        a4 = w[2 * p + 8]
+        b4 = w[2 * p + 9]
+        c4 = -b4
+        a5 = w[2 * p + 10]
+        b5 = w[2 * p + 11]
+        c5 = -b5
+        a6 = w[2 * p + 12]
+        b6 = w[2 * p + 13]
+        c6 = -b6
+        a7 = w[2 * p + 14]
+        b7 = w[2 * p + 15]
+        c7 = -b7
+        for j in range(n):
+            re = (((_cmac(a0, c0, x0[2 * j], x0[2 * j + 1])
+                     + _cmac(a1, c1, x1[2 * j], x1[2 * j + 1]))
+                    + (_cmac(a2, c2, x2[2 * j], x2[2 * j + 1])
+                       + _cmac(a3, c3, x3[2 * j], x3[2 * j + 1])))
+                   + ((_cmac(a4, c4, x4[2 * j], x4[2 * j + 1])
+                       + _cmac(a5, c5, x5[2 * j], x5[2 * j + 1]))
+                      + (_cmac(a6, c6, x6[2 * j], x6[2 * j + 1])
+                         + _cmac(a7, c7, x7[2 * j], x7[2 * j + 1]))))
+            im = (((_cmac(b0, a0, x0[2 * j], x0[2 * j + 1])
+                     + _cmac(b1, a1, x1[2 * j], x1[2 * j + 1]))
+                    + (_cmac(b2, a2, x2[2 * j], x2[2 * j + 1])
+                       + _cmac(b3, a3, x3[2 * j], x3[2 * j + 1])))
+                   + ((_cmac(b4, a4, x4[2 * j], x4[2 * j + 1])
+                       + _cmac(b5, a5, x5[2 * j], x5[2 * j + 1]))
+                      + (_cmac(b6, a6, x6[2 * j], x6[2 * j + 1])
+                         + _cmac(b7, a7, x7[2 * j], x7[2 * j + 1]))))
+            o[2 * j] += re
+            o[2 * j + 1] += im
+        p += 8
+    while p + 4 <= nterms:
+        x0 = xb + 2 * offsets[p]
+        x1 = xb + 2 * offsets[p + 1]
+        x2 = xb + 2 * offsets[p + 2]
+        x3 = xb + 2 * offsets[p + 3]
+        a0 = w[2 * p]
+        b0 = w[2 * p + 1]
+        c0 = -b0
+        a1 = w[2 * p + 2]
+        b1 = w[2 * p + 3]
+        c1 = -b1
+        a2 = w[2 * p + 4]
+        b2 = w[2 * p + 5]
+        c2 = -b2
+        a3 = w[2 * p + 6]
+        b3 = w[2 * p + 7]
+        c3 = -b3
+        for j in range(n):
+            re = ((_cmac(a0, c0, x0[2 * j], x0[2 * j + 1])
+                    + _cmac(a1, c1, x1[2 * j], x1[2 * j + 1]))
+                   + (_cmac(a2, c2, x2[2 * j], x2[2 * j + 1])
+                      + _cmac(a3, c3, x3[2 * j], x3[2 * j + 1])))
+            im = ((_cmac(b0, a0, x0[2 * j], x0[2 * j + 1])
+                    + _cmac(b1, a1, x1[2 * j], x1[2 * j + 1]))
+                   + (_cmac(b2, a2, x2[2 * j], x2[2 * j + 1])
+                      + _cmac(b3, a3, x3[2 * j], x3[2 * j + 1])))
+            o[2 * j] += re
+            o[2 * j + 1] += im
+        p += 4
+    while p < nterms:
+        x0 = xb + 2 * offsets[p]
+        a0 = w[2 * p]
+        b0 = w[2 * p + 1]
+        c0 = -b0
+        for j in range(n):
+            re = _cmac(a0, c0, x0[2 * j], x0[2 * j + 1])
+            im = _cmac(b0, a0, x0[2 * j], x0[2 * j + 1])
+            o[2 * j] += re
+            o[2 * j + 1] += im
         p += 1
 
 
 def correlate_terms(const scalar_t[::1] x, const long long[::1] offsets,
                     const scalar_t[::1] weights, const long long[::1] in_off,
                     const long long[::1] w_off, scalar_t[::1] out,
-                    Py_ssize_t ncols, Py_ssize_t chunk):
+                    const long long[::1] o_off, Py_ssize_t ncols, Py_ssize_t chunk):
     cdef Py_ssize_t nrows = in_off.shape[0]
     cdef Py_ssize_t nchunks = (ncols + chunk - 1) // chunk
     cdef Py_ssize_t nterms = offsets.shape[0]
@@ -123,19 +296,21 @@ def correlate_terms(const scalar_t[::1] x, const long long[::1] offsets,
     cdef const long long* ip = &in_off[0]
     cdef const long long* wo = &w_off[0]
     cdef scalar_t* outp = &out[0]
+    cdef const long long* oo = &o_off[0]
     cdef Py_ssize_t item, r, j0, n
     with nogil:
         for item in range(nrows * nchunks):
             r = item // nchunks
             j0 = (item - r * nchunks) * chunk
             n = min(chunk, ncols - j0)
-            _row_block(xp, op, wp, ip[r] + j0, wo[r], outp, r * ncols + j0, n, nterms)
+            _row_block(xp, op, wp, ip[r] + j0, wo[r], outp, oo[r] + j0, n, nterms)
 
 
 def correlate_terms_parallel(const scalar_t[::1] x, const long long[::1] offsets,
                              const scalar_t[::1] weights, const long long[::1] in_off,
                              const long long[::1] w_off, scalar_t[::1] out,
-                             Py_ssize_t ncols, Py_ssize_t chunk):
+                             const long long[::1] o_off, Py_ssize_t ncols,
+                             Py_ssize_t chunk):
     cdef Py_ssize_t nrows = in_off.shape[0]
     cdef Py_ssize_t nchunks = (ncols + chunk - 1) // chunk
     cdef Py_ssize_t nterms = offsets.shape[0]
@@ -145,6 +320,7 @@ def correlate_terms_parallel(const scalar_t[::1] x, const long long[::1] offsets
     cdef const long long* ip = &in_off[0]
     cdef const long long* wo = &w_off[0]
     cdef scalar_t* outp = &out[0]
+    cdef const long long* oo = &o_off[0]
     cdef Py_ssize_t item, r, j0, n
     # Static schedule: the work items are equal-sized column blocks (one writer per
     # output element), so an even split needs no run-time balancing.
@@ -153,4 +329,4 @@ def correlate_terms_parallel(const scalar_t[::1] x, const long long[::1] offsets
         r = item // nchunks
         j0 = (item - r * nchunks) * chunk
         n = min(chunk, ncols - j0)
-        _row_block(xp, op, wp, ip[r] + j0, wo[r], outp, r * ncols + j0, n, nterms)
+        _row_block(xp, op, wp, ip[r] + j0, wo[r], outp, oo[r] + j0, n, nterms)

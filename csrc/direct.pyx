@@ -125,8 +125,37 @@ cdef inline void _real_block(const scalar_t* x, const long long* offsets,
     cdef const scalar_t* x7
     cdef Py_ssize_t j
     cdef Py_ssize_t p = 0
-    for j in range(n):
-        o[j] = 0
+    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms, so the
+    # remaining terms run in full passes of eight or four (as the Numba kernel).
+    cdef Py_ssize_t first = nterms % 4
+    if first == 0:
+        first = min(nterms, 4)
+    if first == 0:
+        for j in range(n):
+            o[j] = 0
+    elif first == 1:
+        x0 = xb + offsets[0]
+        for j in range(n):
+            o[j] = w[0] * x0[j]
+    elif first == 2:
+        x0 = xb + offsets[0]
+        x1 = xb + offsets[1]
+        for j in range(n):
+            o[j] = w[0] * x0[j] + w[1] * x1[j]
+    elif first == 3:
+        x0 = xb + offsets[0]
+        x1 = xb + offsets[1]
+        x2 = xb + offsets[2]
+        for j in range(n):
+            o[j] = (w[0] * x0[j] + w[1] * x1[j]) + w[2] * x2[j]
+    else:
+        x0 = xb + offsets[0]
+        x1 = xb + offsets[1]
+        x2 = xb + offsets[2]
+        x3 = xb + offsets[3]
+        for j in range(n):
+            o[j] = (w[0] * x0[j] + w[1] * x1[j]) + (w[2] * x2[j] + w[3] * x3[j])
+    p = first
     while p + 8 <= nterms:
         x0 = xb + offsets[p]
         x1 = xb + offsets[p + 1]
@@ -151,11 +180,6 @@ cdef inline void _real_block(const scalar_t* x, const long long* offsets,
             o[j] += ((w[p] * x0[j] + w[p + 1] * x1[j])
                      + (w[p + 2] * x2[j] + w[p + 3] * x3[j]))
         p += 4
-    while p < nterms:
-        x0 = xb + offsets[p]
-        for j in range(n):
-            o[j] += w[p] * x0[j]
-        p += 1
 
 
 cdef inline void _complex_block(const floating* x, const long long* offsets,
@@ -186,8 +210,89 @@ cdef inline void _complex_block(const floating* x, const long long* offsets,
     cdef floating re, im
     cdef Py_ssize_t j
     cdef Py_ssize_t p = 0
-    for j in range(2 * n):
-        o[j] = 0
+    cdef Py_ssize_t first = nterms % 4
+    if first == 0:
+        first = min(nterms, 4)
+    if first == 0:
+        for j in range(2 * n):
+            o[j] = 0
+    elif first == 1:
+        x0 = xb + 2 * offsets[0]
+        a0 = w[0]
+        b0 = w[1]
+        c0 = -b0
+        for j in range(n):
+            re = _cmac(a0, c0, x0[2 * j], x0[2 * j + 1])
+            im = _cmac(b0, a0, x0[2 * j], x0[2 * j + 1])
+            o[2 * j] = re
+            o[2 * j + 1] = im
+    elif first == 2:
+        x0 = xb + 2 * offsets[0]
+        x1 = xb + 2 * offsets[1]
+        a0 = w[0]
+        b0 = w[1]
+        c0 = -b0
+        a1 = w[2]
+        b1 = w[3]
+        c1 = -b1
+        for j in range(n):
+            re = (_cmac(a0, c0, x0[2 * j], x0[2 * j + 1])
+                  + _cmac(a1, c1, x1[2 * j], x1[2 * j + 1]))
+            im = (_cmac(b0, a0, x0[2 * j], x0[2 * j + 1])
+                  + _cmac(b1, a1, x1[2 * j], x1[2 * j + 1]))
+            o[2 * j] = re
+            o[2 * j + 1] = im
+    elif first == 3:
+        x0 = xb + 2 * offsets[0]
+        x1 = xb + 2 * offsets[1]
+        x2 = xb + 2 * offsets[2]
+        a0 = w[0]
+        b0 = w[1]
+        c0 = -b0
+        a1 = w[2]
+        b1 = w[3]
+        c1 = -b1
+        a2 = w[4]
+        b2 = w[5]
+        c2 = -b2
+        for j in range(n):
+            re = ((_cmac(a0, c0, x0[2 * j], x0[2 * j + 1])
+                   + _cmac(a1, c1, x1[2 * j], x1[2 * j + 1]))
+                  + _cmac(a2, c2, x2[2 * j], x2[2 * j + 1]))
+            im = ((_cmac(b0, a0, x0[2 * j], x0[2 * j + 1])
+                   + _cmac(b1, a1, x1[2 * j], x1[2 * j + 1]))
+                  + _cmac(b2, a2, x2[2 * j], x2[2 * j + 1]))
+            o[2 * j] = re
+            o[2 * j + 1] = im
+    else:
+        x0 = xb + 2 * offsets[0]
+        x1 = xb + 2 * offsets[1]
+        x2 = xb + 2 * offsets[2]
+        x3 = xb + 2 * offsets[3]
+        a0 = w[0]
+        b0 = w[1]
+        c0 = -b0
+        a1 = w[2]
+        b1 = w[3]
+        c1 = -b1
+        a2 = w[4]
+        b2 = w[5]
+        c2 = -b2
+        a3 = w[6]
+        b3 = w[7]
+        c3 = -b3
+        for j in range(n):
+            re = ((_cmac(a0, c0, x0[2 * j], x0[2 * j + 1])
+                   + _cmac(a1, c1, x1[2 * j], x1[2 * j + 1]))
+                  + (_cmac(a2, c2, x2[2 * j], x2[2 * j + 1])
+                     + _cmac(a3, c3, x3[2 * j], x3[2 * j + 1])))
+            im = ((_cmac(b0, a0, x0[2 * j], x0[2 * j + 1])
+                   + _cmac(b1, a1, x1[2 * j], x1[2 * j + 1]))
+                  + (_cmac(b2, a2, x2[2 * j], x2[2 * j + 1])
+                     + _cmac(b3, a3, x3[2 * j], x3[2 * j + 1])))
+            o[2 * j] = re
+            o[2 * j + 1] = im
+    p = first
     while p + 8 <= nterms:
         x0 = xb + 2 * offsets[p]
         x1 = xb + 2 * offsets[p + 1]
@@ -270,17 +375,6 @@ cdef inline void _complex_block(const floating* x, const long long* offsets,
             o[2 * j] += re
             o[2 * j + 1] += im
         p += 4
-    while p < nterms:
-        x0 = xb + 2 * offsets[p]
-        a0 = w[2 * p]
-        b0 = w[2 * p + 1]
-        c0 = -b0
-        for j in range(n):
-            re = _cmac(a0, c0, x0[2 * j], x0[2 * j + 1])
-            im = _cmac(b0, a0, x0[2 * j], x0[2 * j + 1])
-            o[2 * j] += re
-            o[2 * j + 1] += im
-        p += 1
 
 
 def correlate_terms(const scalar_t[::1] x, const long long[::1] offsets,

@@ -31,10 +31,49 @@ def _row_block(x, offsets, weights, base, wb, out, ob, n):
     base = np.uint64(base)
     ob = np.uint64(ob)
     n = np.uint64(n)
-    for j in range(n):
-        out[ob + j] = 0
     nterms = offsets.shape[0]
-    p = 0
+    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms, so the
+    # remaining terms run in full passes of eight or four.
+    first = nterms % 4
+    if first == 0:
+        first = min(nterms, 4)
+    if first == 0:
+        for j in range(n):
+            out[ob + j] = 0
+    elif first == 1:
+        b0 = base + np.uint64(offsets[0])
+        w0 = weights[wb]
+        for j in range(n):
+            out[ob + j] = w0 * x[b0 + j]
+    elif first == 2:
+        b0 = base + np.uint64(offsets[0])
+        b1 = base + np.uint64(offsets[1])
+        w0 = weights[wb]
+        w1 = weights[wb + 1]
+        for j in range(n):
+            out[ob + j] = w0 * x[b0 + j] + w1 * x[b1 + j]
+    elif first == 3:
+        b0 = base + np.uint64(offsets[0])
+        b1 = base + np.uint64(offsets[1])
+        b2 = base + np.uint64(offsets[2])
+        w0 = weights[wb]
+        w1 = weights[wb + 1]
+        w2 = weights[wb + 2]
+        for j in range(n):
+            out[ob + j] = (w0 * x[b0 + j] + w1 * x[b1 + j]) + w2 * x[b2 + j]
+    else:
+        b0 = base + np.uint64(offsets[0])
+        b1 = base + np.uint64(offsets[1])
+        b2 = base + np.uint64(offsets[2])
+        b3 = base + np.uint64(offsets[3])
+        w0 = weights[wb]
+        w1 = weights[wb + 1]
+        w2 = weights[wb + 2]
+        w3 = weights[wb + 3]
+        for j in range(n):
+            out[ob + j] = (w0 * x[b0 + j] + w1 * x[b1 + j]) \
+                + (w2 * x[b2 + j] + w3 * x[b3 + j])
+    p = first
     while p + 8 <= nterms:
         b0 = base + np.uint64(offsets[p])
         b1 = base + np.uint64(offsets[p + 1])
@@ -71,12 +110,6 @@ def _row_block(x, offsets, weights, base, wb, out, ob, n):
             out[ob + j] += (w0 * x[b0 + j] + w1 * x[b1 + j]) \
                 + (w2 * x[b2 + j] + w3 * x[b3 + j])
         p += 4
-    while p < nterms:
-        b0 = base + np.uint64(offsets[p])
-        w0 = weights[wb + p]
-        for j in range(n):
-            out[ob + j] += w0 * x[b0 + j]
-        p += 1
 
 
 @kernel_jit

@@ -15,7 +15,7 @@ from ._backends import get_num_threads, kernels
 # measured on this machine, thread start-up is ~10-20 us, the kernel ~20 GFMA/s.
 PARALLEL_MIN_WORK = 200_000
 # Column block per work item: 8 KiB of output keeps it and the input streams in L1.
-BLOCK_BYTES = 8192
+BLOCK_BYTES = 4096
 
 
 def boundary_index(coords, n, pad_mode):
@@ -220,17 +220,21 @@ def direct_convolve(x, k, windows, pad_mode, fillvalue, nb, backend, allow_separ
         # one kernel per batch line: the weights are indexed by the full batch index
         k = np.ascontiguousarray(np.broadcast_to(k, bshape + k.shape[nb:]))
     kf = np.flip(k, axis=tuple(range(nb, nb + nc)))
-    kshape = k.shape[nb:]
-    if allow_separable and separable_pays(kshape):
+    if allow_separable and separable_pays(k.shape[nb:]):
         factors = separable_factors(kf, nb, x.dtype)
         if factors is not None:
-            xp = pad_for_window(x, k.shape, windows, pad_mode, fillvalue, nb)
-            return _separable(xp, factors, nb, backend)
+            return _separable(x, factors, windows, pad_mode, fillvalue, nb, backend)
     # Zero taps may be skipped only when no NaN/Inf could meet them (0 * inf is NaN).
     drop = (not np.all(kf)) and (x.dtype.kind not in "fc" or (
         bool(np.isfinite(x).all()) and bool(np.isfinite(fillvalue))))
+    return _windowed(x, kf, windows, pad_mode, fillvalue, nb, backend, drop)
+
+
+def _windowed(x, kf, windows, pad_mode, fillvalue, nb, backend, drop=False):
+    """Correlation of ``x`` by the (already flipped) ``kf`` over ``windows``."""
+    kshape = kf.shape[nb:]
     stencil = _Stencil(kf, nb, drop)
-    out = np.empty(bshape + tuple(length for _, length in windows), dtype=x.dtype)
+    out = np.empty(x.shape[:nb] + tuple(length for _, length in windows), dtype=x.dtype)
     box = _interior(x.shape[nb:], kshape, windows)
     if all(hi > lo for lo, hi in box):
         xs = tuple(slice(lo + s - kk + 1, hi + s)
@@ -240,25 +244,40 @@ def direct_convolve(x, k, windows, pad_mode, fillvalue, nb, backend, allow_separ
         correlate_into(x, x[idx + xs], stencil, out, out[idx + os_], nb, backend)
     for slab in _border_slabs(box, windows):
         sub = [(s + b, e - b) for (b, e), (s, _) in zip(slab, windows)]
-        xp = pad_for_window(x, k.shape, sub, pad_mode, fillvalue, nb)
+        xp = pad_for_window(x, kf.shape, sub, pad_mode, fillvalue, nb)
         view = out[(slice(None),) * nb + tuple(slice(b, e) for b, e in slab)]
         correlate_into(xp, xp, stencil, out, view, nb, backend)
     return out
 
 
-def _separable(xp, factors, nb, backend):
-    # One valid pass per axis, the axis with the longest factor first (it shrinks the
-    # array most for the following passes).
-    dtype = xp.dtype
-    order = sorted(range(len(factors)), key=lambda a: -len(factors[a]))
-    cur = xp
-    for a in order:
+def _separable(x, factors, windows, pad_mode, fillvalue, nb, backend):
+    """One pass per axis with the 1-D ``factors`` of the flipped kernel.
+
+    The last axis goes first, straight from ``x`` (interior read in place, borders from
+    small padded slabs) over every row the later passes read, including the rows the
+    boundary adds; each later pass is a valid correlation along its axis.
+    """
+    dtype = x.dtype
+    d = len(factors)
+    kshape = [len(v) for v in factors]
+    first = max(a for a in range(d) if kshape[a] > 1)
+    wins = [(s - (kk - 1), length + kk - 1) if a != first else (s, length)
+            for a, ((s, length), kk) in enumerate(zip(windows, kshape))]
+    shape = [1] * (nb + d)
+    shape[nb + first] = kshape[first]
+    cur = _windowed(x, np.asarray(factors[first], dtype=dtype).reshape(shape), wins,
+                    pad_mode, fillvalue, nb, backend)
+    scale = 1
+    for a in range(d):
         v = factors[a]
-        if len(v) == 1:
-            cur = cur * dtype.type(v[0]) if v[0] != 1 else cur
+        if a == first:
             continue
-        shape = [1] * cur.ndim
+        if len(v) == 1:
+            scale *= v[0]
+            continue
+        shape = [1] * (nb + d)
         shape[nb + a] = len(v)
-        kf = np.asarray(v, dtype=dtype).reshape(shape)
-        cur = valid_correlate(np.ascontiguousarray(cur), kf, nb, backend)
-    return np.ascontiguousarray(cur)
+        cur = valid_correlate(cur, np.asarray(v, dtype=dtype).reshape(shape), nb, backend)
+    if scale != 1:
+        cur *= dtype.type(scale)
+    return cur

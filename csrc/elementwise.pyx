@@ -45,7 +45,7 @@ def rl_ratio(const floating[::1] image, const floating[::1] conv,
 
 
 def rl_update(floating[::1] x, const floating[::1] corr, const floating[::1] norm,
-              const floating[::1] denom):
+              const floating[::1] denom, bint want_change):
     cdef Py_ssize_t n = x.shape[0]
     cdef bint use_norm = norm.shape[0] > 0
     cdef bint use_denom = denom.shape[0] > 0
@@ -55,19 +55,29 @@ def rl_update(floating[::1] x, const floating[::1] corr, const floating[::1] nor
     cdef floating old, f, d, new
     cdef Py_ssize_t i
     with nogil:
-        for i in range(n):
-            old = x[i]
-            f = corr[i]
-            if use_norm:
-                d = norm[i]
-                f = f / d if d != 0 else 1
-            if use_denom:
-                f = f / denom[i]
-            new = old * f
-            x[i] = new
-            diff = <double>new - <double>old
-            change2 += diff * diff
-            norm2 += <double>new * <double>new
+        if not want_change:
+            for i in range(n):
+                f = corr[i]
+                if use_norm:
+                    d = norm[i]
+                    f = f / d if d != 0 else 1
+                if use_denom:
+                    f = f / denom[i]
+                x[i] = x[i] * f
+        else:
+            for i in range(n):
+                old = x[i]
+                f = corr[i]
+                if use_norm:
+                    d = norm[i]
+                    f = f / d if d != 0 else 1
+                if use_denom:
+                    f = f / denom[i]
+                new = old * f
+                x[i] = new
+                diff = <double>new - <double>old
+                change2 += diff * diff
+                norm2 += <double>new * <double>new
     return change2, norm2
 
 

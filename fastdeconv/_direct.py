@@ -98,22 +98,38 @@ class _Stencil:
         return off[self.keep] if self.keep is not None else off
 
 
-def correlate_into(xbase, xview, stencil, outbase, outview, nb, backend):
-    """Valid correlation of ``xview`` (a view of contiguous ``xbase``) by ``stencil``,
-    written into ``outview`` (a view of contiguous ``outbase``).
+def row_plan(xbase, xview, stencil, outbase, outview, nb):
+    """Kernel arguments for a valid correlation of ``xview`` (a view of contiguous
+    ``xbase``) by ``stencil`` into ``outview`` (a view of contiguous ``outbase``).
 
     Views may be strided on every axis but the last, which must have unit stride.
     ``outview``'s shape is ``B + (P - K + 1)`` for ``xview`` of shape ``B + P``.
+    Returns a dict of the ``correlate_terms`` arguments (without the buffers).
     """
-    if outview.size == 0:
-        return
     item = xbase.itemsize
     xstr = [s // item for s in xview.strides]
     ostr = [s // item for s in outview.strides]
     bshape = outview.shape[:nb]
-    oshape = outview.shape[nb:]
     offsets = stencil.offsets(xstr[nb:])
-    # one kernel row per line along the last axis
+    # Rows are lines along the last axis.  Where the stencil is one tap wide along that
+    # axis and both views are contiguous across the last two axes, those axes form one
+    # longer line (the offsets already hold the taps' flat positions): a pass along an
+    # outer axis of a volume then runs over whole planes instead of 128-sample rows.
+    ks = list(stencil.kshape)
+    xshape = list(xview.shape[nb:])
+    oshape = list(outview.shape[nb:])
+    xs, os_ = xstr[nb:], ostr[nb:]
+    while (len(ks) > 1 and ks[-1] == 1 and xshape[-1] == oshape[-1]
+           and xs[-2] == xshape[-1] * xs[-1] and os_[-2] == oshape[-1] * os_[-1]):
+        n = oshape[-1]
+        ks = ks[:-2] + [ks[-2]]
+        xshape = xshape[:-2] + [xshape[-2] * n]
+        oshape = oshape[:-2] + [oshape[-2] * n]
+        xs = xs[:-2] + [xs[-1]]
+        os_ = os_[:-2] + [os_[-1]]
+    xstr = xstr[:nb] + xs
+    ostr = ostr[:nb] + os_
+    oshape = tuple(oshape)
     in_off = _flat_offsets(bshape + oshape[:-1], xstr[:-1]) + _element_offset(xview, xbase)
     o_off = _flat_offsets(bshape + oshape[:-1], ostr[:-1]) + _element_offset(outview, outbase)
     if stencil.batched:
@@ -122,14 +138,27 @@ def correlate_into(xbase, xview, stencil, outbase, outview, nb, backend):
                           * stencil.nterms, per_batch)
     else:
         w_off = np.zeros(in_off.size, dtype=np.int64)
-    ncols = oshape[-1]
-    chunk = max(16, BLOCK_BYTES // item)
-    mod = kernels(backend)
     work = outview.size * max(1, offsets.size)
-    run = (mod.correlate_terms_parallel
-           if work >= PARALLEL_MIN_WORK and get_num_threads() > 1 else mod.correlate_terms)
-    run(xbase.reshape(-1), offsets, stencil.weights, in_off, w_off, outbase.reshape(-1),
-        o_off, ncols, chunk)
+    return dict(offsets=offsets, weights=stencil.weights, in_off=in_off, w_off=w_off,
+                o_off=o_off, ncols=oshape[-1], chunk=max(16, BLOCK_BYTES // item),
+                parallel=work >= PARALLEL_MIN_WORK)
+
+
+def run_plan(mod, xflat, outflat, plan):
+    """Run one :func:`row_plan` with backend module ``mod``."""
+    run = (mod.correlate_terms_parallel if plan["parallel"] and get_num_threads() > 1
+           else mod.correlate_terms)
+    run(xflat, plan["offsets"], plan["weights"], plan["in_off"], plan["w_off"], outflat,
+        plan["o_off"], plan["ncols"], plan["chunk"])
+
+
+def correlate_into(xbase, xview, stencil, outbase, outview, nb, backend):
+    """Valid correlation of ``xview`` (a view of contiguous ``xbase``) by ``stencil``,
+    written into ``outview`` (a view of contiguous ``outbase``); see :func:`row_plan`."""
+    if outview.size == 0:
+        return
+    plan = row_plan(xbase, xview, stencil, outbase, outview, nb)
+    run_plan(kernels(backend), xbase.reshape(-1), outbase.reshape(-1), plan)
 
 
 def valid_correlate(xp, kf, nb, backend, drop_zeros=False):

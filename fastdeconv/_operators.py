@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from . import _direct, _fft
-from ._backends import get_num_threads, kernels
+from ._backends import kernels
 from .convolution import _DIRECT_S_PER_TAP, _FFT_S_PER_NLOGN
 
 
@@ -106,7 +106,6 @@ class DirectPlan:
                 shape[a] = len(v)
                 stencils.append(np.asarray(v, dtype=self.dtype).reshape(shape))
             stencils[-1] = stencils[-1] * self.dtype.type(scale)
-        item = self.dtype.itemsize
         self.passes = []
         cur = self.xshape
         for kp in stencils:
@@ -120,14 +119,11 @@ class DirectPlan:
             buf = np.zeros(tuple(b + n + e for (b, e), n in zip(pads, cur)), self.dtype)
             interior = tuple(slice(b, b + n) for (b, _), n in zip(pads, cur))
             out_shape = tuple(length for _, length in wins)
-            xstr = [st // item for st in buf.strides]
-            stencil = _direct._Stencil(kp, 0, False)
-            base = int(np.dot(starts, xstr))
-            in_off = _direct._flat_offsets(out_shape[:-1], xstr[:-1]) + base
+            view = buf[tuple(slice(st, st + o + kk - 1)
+                             for st, o, kk in zip(starts, out_shape, kp.shape))]
             self.passes.append(dict(buf=buf, interior=interior, pads=pads, in_shape=cur,
-                                    out_shape=out_shape, offsets=stencil.offsets(xstr),
-                                    weights=stencil.weights, in_off=in_off,
-                                    w_off=np.zeros(in_off.size, dtype=np.int64)))
+                                    out_shape=out_shape, view=view,
+                                    stencil=_direct._Stencil(kp, 0, False)))
             cur = out_shape
         self.out_shape = cur
         self._final = np.empty(self.out_shape, dtype=self.dtype)
@@ -135,14 +131,10 @@ class DirectPlan:
             last = i + 1 == len(self.passes)
             dst_base = self._final if last else self.passes[i + 1]["buf"]
             dst_view = self._final if last else dst_base[self.passes[i + 1]["interior"]]
-            ostr = [st // item for st in dst_view.strides]
             p["dst"] = dst_base.reshape(-1)
-            p["o_off"] = (_direct._flat_offsets(p["out_shape"][:-1], ostr[:-1])
-                          + _direct._element_offset(dst_view, dst_base))
-            work = math.prod(p["out_shape"]) * max(1, p["offsets"].size)
-            p["parallel"] = work >= _direct.PARALLEL_MIN_WORK
+            p["plan"] = _direct.row_plan(p["buf"], p["view"], p["stencil"], dst_base,
+                                         dst_view, 0)
         self._mod = kernels(backend)
-        self._chunk = max(16, _direct.BLOCK_BYTES // item)
 
     def _refresh_borders(self, p):
         # fill the borders from the interior, axis after axis (corners included)
@@ -158,14 +150,10 @@ class DirectPlan:
         """Apply the plan; returns an internal buffer, valid until the next call."""
         first = self.passes[0]
         first["buf"][first["interior"]] = x
-        threads = get_num_threads() > 1
         for p in self.passes:
             if self.pad_mode != "constant":
                 self._refresh_borders(p)
-            run = (self._mod.correlate_terms_parallel if p["parallel"] and threads
-                   else self._mod.correlate_terms)
-            run(p["buf"].reshape(-1), p["offsets"], p["weights"], p["in_off"], p["w_off"],
-                p["dst"], p["o_off"], p["out_shape"][-1], self._chunk)
+            _direct.run_plan(self._mod, p["buf"].reshape(-1), p["dst"], p["plan"])
         return self._final
 
 

@@ -105,7 +105,7 @@ def test_elementwise_kernels_equal_reference(backend, dtype, rng):
             xs, sums = [], []
             for mod in (fast, ref):
                 x = conv.copy() + 1
-                sums.append(mod.rl_update(x, corr, nrm, den))
+                sums.append(mod.rl_update(x, corr, nrm, den, True))
                 xs.append(x)
             assert_close(xs[0], xs[1])
             np.testing.assert_allclose(sums[0], sums[1], rtol=1e-6)

@@ -222,7 +222,7 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
             ew.tv_denominator(grad, sizes, strides, t(tv), denom)
         if acceleration == "biggs":
             y[...] = xf
-        change2, norm2 = ew.rl_update(xf, corr.reshape(-1), norm, denom)
+        change2, norm2 = ew.rl_update(xf, corr.reshape(-1), norm, denom, stop_tol is not None)
         if acceleration == "biggs":
             g, g_prev = g_prev, g
             dot_gg, norm_gg = ew.biggs_dots(xf, y, g, g_prev)

@@ -10,9 +10,11 @@ kernel is one pass over memory; reductions accumulate in float64.
   ``c = conv + eps``; ``out = image / c`` (0 where ``c < threshold``), times
   ``weights`` if given; returns ``sum(w * (y log(y / c) - y + c))`` when ``want_kl``
   (Poisson deviance / 2, ``0 log 0 = 0``), else 0.
-- ``rl_update(x, corr, norm, denom) -> (change2, norm2)``: ``x *= corr / norm / denom``
-  (each divisor only if given; where a divisor is 0, x is left unchanged); returns
-  ``sum((x_new - x_old)^2)`` and ``sum(x_new^2)``.
+- ``rl_update(x, corr, norm, denom, want_change) -> (change2, norm2)``:
+  ``x *= corr / norm / denom`` (each divisor only if given; where ``norm`` is 0, x is
+  left unchanged); returns ``sum((x_new - x_old)^2)`` and ``sum(x_new^2)`` when
+  ``want_change``, else (0, 0) from a loop without reductions (which vectorises: the
+  float64 sums, kept in order, would not).
 - ``tv_gradient(x, sizes, strides, eps, grad)``: forward differences along every axis
   (0 on the last plane), normalised by ``sqrt(sum_a g_a^2 + eps^2)``; ``grad`` holds
   ``ndim`` planes of ``x.size`` values.
@@ -55,12 +57,22 @@ def rl_ratio(image, conv, weights, out, eps, threshold, want_kl):
 
 
 @kernel_jit
-def rl_update(x, corr, norm, denom):
+def rl_update(x, corr, norm, denom, want_change):
     n = x.shape[0]
     use_norm = norm.shape[0] > 0
     use_denom = denom.shape[0] > 0
     change2 = 0.0
     norm2 = 0.0
+    if not want_change:
+        for i in range(n):
+            f = corr[i]
+            if use_norm:
+                d = norm[i]
+                f = f / d if d != 0 else 1
+            if use_denom:
+                f = f / denom[i]
+            x[i] = x[i] * f
+        return change2, norm2
     for i in range(n):
         old = x[i]
         f = corr[i]

@@ -8,7 +8,7 @@ index arrays ``int64``; ``out`` preallocated; shapes consistent with ``dims`` (b
 Nothing is checked or allocated here except one scratch row block per thread.
 
 ``phase_correlate(x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out)``
-with ``dims = (N, G, CO, DO, HO, WO, SD, SH, SW, HQ, WQ, XG, ROWS)`` computes, for
+with ``dims = (N, G, CO, DO, HO, WO, SD, SH, SW, HQ, WQ, XG, ROWS, SPLIT)`` computes, for
 every batch ``n < N``, group ``g < G``, output channel ``co < CO`` of the group
 (``c = g*CO + co``), phase ``f`` and phase position ``(ud, uh, uw)`` with
 ``(nd, nh, nw, od0, oh0, ow0) = geom[6*f : 6*f + 6]``, ``ud < nd``, ``uh < nh``,
@@ -23,6 +23,19 @@ WO)``, ``weights`` is ``(G*CO, term_ptr[-1])``, ``x`` a flat buffer of ``N*G`` b
 polyphase planes).  ``chunk_ptr[f]`` is the number of work items before phase ``f``:
 phase ``f`` has ``ceil(((nd - 1)*HQ + nh) / ROWS)`` of them.  Every output element must
 belong to exactly one phase position (then each has one writer).
+``phase_correlate_parallel`` runs the work items as ``SPLIT`` contiguous runs, one per
+thread (``SPLIT`` is ignored by the serial kernel).
+
+``phase_pack(x, dims, out)`` with ``dims = (NC, D, H, W, SD, SH, SW, DQ, HQ, WQ, LD,
+LH, LW)`` writes the zero-padded polyphase components of the ``(NC, D, H, W)`` array
+``x``: for every ``c < NC``, residues ``rd < SD``, ``rh < SH``, ``rw < SW`` and ``(a, b,
+e) < (DQ, HQ, WQ)``::
+
+    out[c, rd, rh, rw, a, b, e] = x[c, a*SD + rd - LD, b*SH + rh - LH, e*SW + rw - LW]
+
+(0 where that index is outside ``x``), ``out`` being ``(NC, SD, SH, SW, DQ, HQ, WQ)``
+(it may be longer; the rest is not touched).  With unit strides it is plain zero
+padding.  ``phase_pack_parallel`` splits the rows over threads.
 
 How the public functions use it (``fastdeconv/nn.py``): a convolution with stride ``s``
 is one phase over the polyphase-decomposed, padded input (tap ``k*d = q*s + r`` reads
@@ -41,13 +54,12 @@ four terms; the accumulators (2 x 1024 values at most) stay in L1, and consecuti
 are the taps of one input channel, which read overlapping parts of its plane from L1.
 The finished block is then stored (with the output stride of its phase).
 """
-import numba
 import numpy as np
 from numba import prange
 
 from ._config import kernel_jit
 
-__all__ = ["phase_correlate", "phase_correlate_parallel"]
+__all__ = ["phase_correlate", "phase_correlate_parallel", "phase_pack", "phase_pack_parallel"]
 
 
 @kernel_jit(inline="always")
@@ -77,8 +89,8 @@ def _acc2(x, xb, offsets, t0, t1, weights, wa, wb, acc, aa, ab, n):
             x1 = x[b1 + j]
             x2 = x[b2 + j]
             x3 = x[b3 + j]
-            acc[aa + j] += (u0 * x0 + u1 * x1) + (u2 * x2 + u3 * x3)
-            acc[ab + j] += (v0 * x0 + v1 * x1) + (v2 * x2 + v3 * x3)
+            acc[aa + j] = acc[aa + j] + u0 * x0 + u1 * x1 + u2 * x2 + u3 * x3
+            acc[ab + j] = acc[ab + j] + v0 * x0 + v1 * x1 + v2 * x2 + v3 * x3
         t += 4
     while t < t1:
         b0 = xb + np.uint64(offsets[t])
@@ -108,8 +120,8 @@ def _acc1(x, xb, offsets, t0, t1, weights, wa, acc, aa, n):
         u2 = weights[wa + t + 2]
         u3 = weights[wa + t + 3]
         for j in range(n):
-            acc[aa + j] += (u0 * x[b0 + j] + u1 * x[b1 + j]) \
-                + (u2 * x[b2 + j] + u3 * x[b3 + j])
+            acc[aa + j] = acc[aa + j] + u0 * x[b0 + j] + u1 * x[b1 + j] \
+                + u2 * x[b2 + j] + u3 * x[b3 + j]
         t += 4
     while t < t1:
         b0 = xb + np.uint64(offsets[t])
@@ -155,9 +167,16 @@ def _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
     ow0 = geom[6 * f + 5]
     r0 = (c - chunk_ptr[f]) * rows
     r1 = min(r0 + rows, (nd - 1) * hq + nh)
-    length = (r1 - r0 - 1) * wq + nw
     t0 = term_ptr[f]
     t1 = term_ptr[f + 1]
+    xb = (n * ng + g) * xg + r0 * wq
+    # Columns computed: the block, rounded up to whole vectors (no scalar remainder
+    # loop per term) where x has that many samples after the furthest term's read.
+    length = (r1 - r0 - 1) * wq + nw
+    far = 0
+    for t in range(t0, t1):
+        far = max(far, offsets[t])
+    length = max(length, min((length + 7) // 8 * 8, x.shape[0] - xb - far))
     nterms = term_ptr[nphase]
     co = 2 * pair
     two = co + 1 < nco
@@ -169,7 +188,6 @@ def _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
     for j in range(length):
         acc[j] = ba
         acc[half + j] = bb
-    xb = (n * ng + g) * xg + r0 * wq
     if two:
         _acc2(x, xb, offsets, t0, t1, weights, ca * nterms, cb * nterms, acc, 0, half,
               length)
@@ -195,7 +213,7 @@ def _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
 @kernel_jit
 def phase_correlate(x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out):
     nitems = dims[0] * dims[1] * ((dims[2] + 1) // 2) * chunk_ptr[chunk_ptr.shape[0] - 1]
-    acc = np.empty(2 * dims[12] * dims[10], dtype=out.dtype)
+    acc = np.empty(2 * (dims[12] * dims[10] + 8), dtype=out.dtype)
     for item in range(nitems):
         _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out,
                    acc)
@@ -205,13 +223,72 @@ def phase_correlate(x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, 
 def phase_correlate_parallel(x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
                              out):
     nitems = dims[0] * dims[1] * ((dims[2] + 1) // 2) * chunk_ptr[chunk_ptr.shape[0] - 1]
-    # One contiguous run of items per thread, each thread with its own accumulators
-    # (allocated once per thread, not per item).
-    nth = min(numba.get_num_threads(), nitems)
+    # SPLIT contiguous runs of items (one per thread), each with its own accumulators
+    # (allocated once per run, not per item).
+    nth = max(1, min(dims[13], nitems))
     for tid in prange(nth):
-        acc = np.empty(2 * dims[12] * dims[10], dtype=out.dtype)
+        acc = np.empty(2 * (dims[12] * dims[10] + 8), dtype=out.dtype)
         lo = tid * nitems // nth
         hi = (tid + 1) * nitems // nth
         for item in range(lo, hi):
             _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
                        out, acc)
+
+
+@kernel_jit(inline="always")
+def _pack_row(x, dims, out, row):
+    d = dims[1]
+    h = dims[2]
+    w = dims[3]
+    sd = dims[4]
+    sh = dims[5]
+    sw = dims[6]
+    dq = dims[7]
+    hq = dims[8]
+    wq = dims[9]
+    # row -> (c, rd, rh, rw, a, b): the output's rows in memory order.
+    b = row % hq
+    rest = row // hq
+    a = rest % dq
+    rest = rest // dq
+    rw = rest % sw
+    rest = rest // sw
+    rh = rest % sh
+    rest = rest // sh
+    rd = rest % sd
+    c = rest // sd
+    o = row * wq
+    i = a * sd + rd - dims[10]
+    k = b * sh + rh - dims[11]
+    if i < 0 or i >= d or k < 0 or k >= h:
+        for e in range(wq):
+            out[o + e] = 0
+        return
+    # Columns e with 0 <= e*sw + rw - LW < w are copied, the others are padding.
+    lead = dims[12] - rw
+    e0 = (lead + sw - 1) // sw if lead > 0 else 0
+    last = w - 1 + lead
+    e1 = min(wq, last // sw + 1) if last >= 0 else 0
+    e0 = min(e0, wq)
+    e1 = max(e1, e0)
+    for e in range(e0):
+        out[o + e] = 0
+    src = ((c * d + i) * h + k) * w - lead
+    for e in range(e0, e1):
+        out[o + e] = x[src + e * sw]
+    for e in range(e1, wq):
+        out[o + e] = 0
+
+
+@kernel_jit
+def phase_pack(x, dims, out):
+    nrows = dims[0] * dims[4] * dims[5] * dims[6] * dims[7] * dims[8]
+    for row in range(nrows):
+        _pack_row(x, dims, out, row)
+
+
+@kernel_jit(parallel=True)
+def phase_pack_parallel(x, dims, out):
+    nrows = dims[0] * dims[4] * dims[5] * dims[6] * dims[7] * dims[8]
+    for row in prange(nrows):
+        _pack_row(x, dims, out, row)

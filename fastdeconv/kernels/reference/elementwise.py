@@ -21,7 +21,7 @@ def rl_ratio(image, conv, weights, out, eps, threshold, want_kl):
     return kl
 
 
-def rl_update(x, corr, norm, denom):
+def rl_update(x, corr, norm, denom, want_change):
     change2 = norm2 = 0.0
     for i in range(len(x)):
         factor = corr[i]
@@ -31,8 +31,9 @@ def rl_update(x, corr, norm, denom):
             factor = factor / denom[i]
         old = x[i]
         x[i] = old * factor
-        change2 += (float(x[i]) - float(old)) ** 2
-        norm2 += float(x[i]) ** 2
+        if want_change:
+            change2 += (float(x[i]) - float(old)) ** 2
+            norm2 += float(x[i]) ** 2
     return change2, norm2
 
 

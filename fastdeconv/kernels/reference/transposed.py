@@ -7,9 +7,10 @@ tests give them tiny inputs):
   ``(N, C, D, H, W)`` arrays (1-D and 2-D problems use size-1 leading spatial axes).
   They are what ``backend='python'`` runs, so that backend is independent of the
   polyphase planning in ``fastdeconv/nn.py`` as well as of the compiled loops.
-- ``phase_correlate`` is the compiled kernels' twin: same name, same arguments, same
-  contract (``kernels/numba/transposed.py`` states it), written from that contract's
-  formula.  The kernel tests run it against the Numba and Cython versions.
+- ``phase_correlate`` and ``phase_pack`` are the compiled kernels' twins: same names,
+  same arguments, same contract (``kernels/numba/transposed.py`` states it), written
+  from that contract's formulas.  The kernel tests run them against the Numba and
+  Cython versions.
 
 Contract of the definition functions: ``x``, ``weight``, ``bias`` and ``out`` are
 ndarrays of one float dtype, ``out`` is preallocated with the output shape (which fixes
@@ -19,7 +20,7 @@ the upper ends, hence ``output_padding`` and asymmetric paddings), ``stride``,
 """
 
 __all__ = ["conv_direct", "conv_transpose_scatter", "phase_correlate",
-           "phase_correlate_parallel"]
+           "phase_correlate_parallel", "phase_pack", "phase_pack_parallel"]
 
 
 def conv_direct(x, weight, bias, stride, padding, dilation, groups, out):
@@ -111,5 +112,24 @@ def phase_correlate(x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, 
                                 out[o] = total
 
 
-# The reference has no threads: the parallel entry point is the same loop.
+def phase_pack(x, dims, out):
+    """``out[c, rd, rh, rw, a, b, e] = x[c, a*SD + rd - LD, b*SH + rh - LH, e*SW + rw - LW]``
+    (0 outside ``x``), one sample at a time."""
+    nc, d, h, w, sd, sh, sw, dq, hq, wq, ld, lh, lw = (int(v) for v in dims)
+    o = 0
+    for c in range(nc):
+        for rd in range(sd):
+            for rh in range(sh):
+                for rw in range(sw):
+                    for a in range(dq):
+                        for b in range(hq):
+                            for e in range(wq):
+                                i, j, k = a * sd + rd - ld, b * sh + rh - lh, e * sw + rw - lw
+                                inside = 0 <= i < d and 0 <= j < h and 0 <= k < w
+                                out[o] = x[((c * d + i) * h + j) * w + k] if inside else 0
+                                o += 1
+
+
+# The reference has no threads: the parallel entry points are the same loops.
 phase_correlate_parallel = phase_correlate
+phase_pack_parallel = phase_pack

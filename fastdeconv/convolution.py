@@ -40,7 +40,7 @@ def _windows(shape1, shape2, axes, mode, same_start=None):
 # semantics: seconds per (output sample x kernel tap) of the direct kernel with all
 # threads, and seconds per (n log2 n) of a scipy.fft real transform with all workers.
 _DIRECT_S_PER_TAP = {4: 1 / 40e9, 8: 1 / 20e9}
-_FFT_S_PER_NLOGN = {4: 0.9e-10, 8: 1.4e-10}
+_FFT_S_PER_NLOGN = {4: 1.5e-10, 8: 2.2e-10}
 _CALL_OVERHEAD = {"direct": 15e-6, "fft": 60e-6, "oa": 120e-6}
 
 
@@ -64,16 +64,19 @@ def _fft_cost(xshape, kshape, windows, itemsize, is_complex):
 
 def _oa_cost(xshape, kshape, windows, itemsize, is_complex):
     real = not is_complex
-    total = 1.0
+    points = 1.0
+    seg_points = 1.0
     for n, kk, (_, length) in zip(xshape, kshape, windows):
         seg = _fft._block_length(length, kk, real)
         if seg is None:
             seg = _fft.sfft.next_fast_len(length + kk - 1, real)
-            total *= seg
+            points *= seg
         else:
-            total *= math.ceil(length / (seg - kk + 1)) * seg
+            points *= math.ceil(length / (seg - kk + 1)) * seg
+        seg_points *= seg
     per = _FFT_S_PER_NLOGN.get(itemsize, _FFT_S_PER_NLOGN[8]) * (2 if is_complex else 1)
-    return 2.2 * total * math.log2(max(total, 2)) * per * 1.15 + _CALL_OVERHEAD["oa"]
+    # every block is a transform of seg_points samples: n log n of the block, not the whole
+    return 2.2 * points * math.log2(max(seg_points, 2)) * per * 1.15 + _CALL_OVERHEAD["oa"]
 
 
 def _estimate(x, k, windows, nb, cdtype):

@@ -88,9 +88,20 @@ class DirectPlan:
     kind = "direct"
 
     def __init__(self, kernel, xshape, windows, pad_mode="constant", backend="numba",
-                 factors=None):
+                 factors=None, pool=None):
         self.xshape = tuple(xshape)
         self.pad_mode = pad_mode
+        # Plans that never run at the same time (an operator and its adjoint) may share
+        # buffers through ``pool``: borders are only ever written with the same values
+        # (zeros, or refreshed on every call), interiors are overwritten before use.
+        pool = {} if pool is None else pool
+
+        def buffer(shape, pads, kind):
+            key = (kind, shape, tuple(pads), self.dtype.str)
+            if key not in pool:
+                pool[key] = np.zeros(shape, self.dtype)
+            return pool[key]
+
         self.dtype = kernel.dtype
         d = len(xshape)
         if factors is None:
@@ -116,7 +127,7 @@ class DirectPlan:
             # zero-fill windows always read whole axes, so the buffer is x plus pads;
             # a window starting inside x (valid) is an offset into the buffer
             starts = [max(0, s - (kk - 1)) for kk, (s, _) in zip(kp.shape, wins)]
-            buf = np.zeros(tuple(b + n + e for (b, e), n in zip(pads, cur)), self.dtype)
+            buf = buffer(tuple(b + n + e for (b, e), n in zip(pads, cur)), pads, "pass")
             interior = tuple(slice(b, b + n) for (b, _), n in zip(pads, cur))
             out_shape = tuple(length for _, length in wins)
             view = buf[tuple(slice(st, st + o + kk - 1)
@@ -126,7 +137,7 @@ class DirectPlan:
                                     stencil=_direct._Stencil(kp, 0, False)))
             cur = out_shape
         self.out_shape = cur
-        self._final = np.empty(self.out_shape, dtype=self.dtype)
+        self._final = buffer(self.out_shape, (), "final")
         for i, p in enumerate(self.passes):
             last = i + 1 == len(self.passes)
             dst_base = self._final if last else self.passes[i + 1]["buf"]
@@ -158,7 +169,7 @@ class DirectPlan:
 
 
 def plan_convolution(kernel, xshape, windows, pad_mode="constant", backend="numba",
-                     method="auto"):
+                     method="auto", pool=None):
     """Choose and build a plan for ``window(x * kernel)`` with ``x`` of ``xshape``."""
     dtype = kernel.dtype
     kshape = kernel.shape
@@ -176,5 +187,5 @@ def plan_convolution(kernel, xshape, windows, pad_mode="constant", backend="numb
     if method == "auto":
         method = "direct" if direct_cost <= fft_cost else "fft"
     if method == "direct":
-        return DirectPlan(kernel, xshape, windows, pad_mode, backend, factors)
+        return DirectPlan(kernel, xshape, windows, pad_mode, backend, factors, pool)
     return FFTPlan(kernel, xshape, windows, pad_mode)

@@ -23,14 +23,15 @@ class Blur:
         flipped = np.ascontiguousarray(np.flip(psf))
         axes = range(nd)
         self.crop = None
+        pool = {}  # H and H^T never run at once: their direct plans share buffers
         if boundary == "noncirculant":
             est = tuple(n + kk - 1 for n, kk in zip(shape, kshape))
             self.est_shape = est
             self.forward = plan_convolution(psf, est, _windows(est, kshape, axes, "valid"),
-                                            "constant", backend, method)
+                                            "constant", backend, method, pool)
             self.adjoint = plan_convolution(flipped, shape,
                                             _windows(shape, kshape, axes, "full"),
-                                            "constant", backend, method)
+                                            "constant", backend, method, pool)
             self.crop = tuple(slice(kk - 1 - (kk - 1) // 2, kk - 1 - (kk - 1) // 2 + n)
                               for n, kk in zip(shape, kshape))
             return
@@ -41,7 +42,7 @@ class Blur:
             self.adjoint = PeriodicPlan(flipped, shape, [(kk - 1) // 2 for kk in kshape])
             return
         wins = _windows(shape, kshape, axes, "same")
-        self.forward = plan_convolution(psf, shape, wins, pad_mode, backend, method)
-        self.adjoint = plan_convolution(flipped, shape, wins, pad_mode, backend, method)
+        self.forward = plan_convolution(psf, shape, wins, pad_mode, backend, method, pool)
+        self.adjoint = plan_convolution(flipped, shape, wins, pad_mode, backend, method, pool)
 
 

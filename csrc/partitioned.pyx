@@ -56,7 +56,6 @@ cdef enum:
     SEG_FDL = 15
     SEG_H0 = 16
     SEG_WS = 18
-    SEG_PARTNER = 19
     SEG_SIZE = 24
     OP_CODE = 0
     OP_A = 1
@@ -87,7 +86,7 @@ def layout():
                 SEG_DELTA=SEG_DELTA, SEG_W=SEG_W, SEG_S=SEG_S, SEG_J=SEG_J, SEG_OP=SEG_OP,
                 SEG_NOPS=SEG_NOPS, SEG_INV0=SEG_INV0, SEG_OPS=SEG_OPS, SEG_TOTAL=SEG_TOTAL,
                 SEG_WORK=SEG_WORK, SEG_BINS=SEG_BINS, SEG_FDL=SEG_FDL, SEG_H0=SEG_H0,
-                SEG_WS=SEG_WS, SEG_PARTNER=SEG_PARTNER, SEG_SIZE=SEG_SIZE, OP_CODE=OP_CODE,
+                SEG_WS=SEG_WS, SEG_SIZE=SEG_SIZE, OP_CODE=OP_CODE,
                 OP_A=OP_A, OP_B=OP_B, OP_C=OP_C, OP_D=OP_D, OP_E=OP_E, OP_CUM=OP_CUM,
                 OP_SIZE=OP_SIZE, OP_GATHER=OP_GATHER, OP_DIF4=OP_DIF4, OP_R2=OP_R2,
                 OP_SPLIT=OP_SPLIT, OP_MAC=OP_MAC, OP_ISPLIT=OP_ISPLIT, OP_DIT4=OP_DIT4,
@@ -123,60 +122,219 @@ cdef void _gather(floating* fbuf, int64_t nch, int64_t ring0, int64_t rin, int64
             fbuf[zi + n] = fbuf[ring + p + 1]
 
 
+cdef void _dif4_run(floating* fbuf, uint64_t zr, uint64_t zi, uint64_t tw, uint64_t q,
+                     uint64_t b, uint64_t j0, uint64_t j1) noexcept nogil:
+    cdef uint64_t j
+    cdef uint64_t i0, i1, i2, i3
+    cdef floating x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i, ar, ai, br, bi, cr, ci, dr, di
+    cdef floating w1r, w1i, w2r, w2i, w3r, w3i, sr, si, ur, ui, vr, vi
+    for j in range(j0, j1):
+        i0 = b + j
+        i1 = i0 + q
+        i2 = i1 + q
+        i3 = i2 + q
+        w1r = fbuf[tw + j]
+        w1i = fbuf[tw + q + j]
+        w2r = fbuf[tw + 2 * q + j]
+        w2i = fbuf[tw + 3 * q + j]
+        w3r = fbuf[tw + 4 * q + j]
+        w3i = fbuf[tw + 5 * q + j]
+        x0r = fbuf[zr + i0]
+        x0i = fbuf[zi + i0]
+        x1r = fbuf[zr + i1]
+        x1i = fbuf[zi + i1]
+        x2r = fbuf[zr + i2]
+        x2i = fbuf[zi + i2]
+        x3r = fbuf[zr + i3]
+        x3i = fbuf[zi + i3]
+        ar = x0r + x2r
+        ai = x0i + x2i
+        br = x0r - x2r
+        bi = x0i - x2i
+        cr = x1r + x3r
+        ci = x1i + x3i
+        dr = x1r - x3r
+        di = x1i - x3i
+        fbuf[zr + i0] = ar + cr
+        fbuf[zi + i0] = ai + ci
+        sr = ar - cr
+        si = ai - ci
+        fbuf[zr + i1] = sr * w2r - si * w2i
+        fbuf[zi + i1] = sr * w2i + si * w2r
+        ur = br + di
+        ui = bi - dr
+        fbuf[zr + i2] = ur * w1r - ui * w1i
+        fbuf[zi + i2] = ur * w1i + ui * w1r
+        vr = br - di
+        vi = bi + dr
+        fbuf[zr + i3] = vr * w3r - vi * w3i
+        fbuf[zi + i3] = vr * w3i + vi * w3r
+
+
+cdef void _dif4_cols(floating* fbuf, uint64_t zr, uint64_t zi, uint64_t tw, uint64_t q,
+                      uint64_t g0, uint64_t g1, uint64_t j0, uint64_t j1) noexcept nogil:
+    cdef uint64_t j, g
+    cdef uint64_t i0, i1, i2, i3
+    cdef floating x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i, ar, ai, br, bi, cr, ci, dr, di
+    cdef floating w1r, w1i, w2r, w2i, w3r, w3i, sr, si, ur, ui, vr, vi
+    for j in range(j0, j1):
+        w1r = fbuf[tw + j]
+        w1i = fbuf[tw + q + j]
+        w2r = fbuf[tw + 2 * q + j]
+        w2i = fbuf[tw + 3 * q + j]
+        w3r = fbuf[tw + 4 * q + j]
+        w3i = fbuf[tw + 5 * q + j]
+        for g in range(g0, g1):
+            i0 = g * 4 * q + j
+            i1 = i0 + q
+            i2 = i1 + q
+            i3 = i2 + q
+            x0r = fbuf[zr + i0]
+            x0i = fbuf[zi + i0]
+            x1r = fbuf[zr + i1]
+            x1i = fbuf[zi + i1]
+            x2r = fbuf[zr + i2]
+            x2i = fbuf[zi + i2]
+            x3r = fbuf[zr + i3]
+            x3i = fbuf[zi + i3]
+            ar = x0r + x2r
+            ai = x0i + x2i
+            br = x0r - x2r
+            bi = x0i - x2i
+            cr = x1r + x3r
+            ci = x1i + x3i
+            dr = x1r - x3r
+            di = x1i - x3i
+            fbuf[zr + i0] = ar + cr
+            fbuf[zi + i0] = ai + ci
+            sr = ar - cr
+            si = ai - ci
+            fbuf[zr + i1] = sr * w2r - si * w2i
+            fbuf[zi + i1] = sr * w2i + si * w2r
+            ur = br + di
+            ui = bi - dr
+            fbuf[zr + i2] = ur * w1r - ui * w1i
+            fbuf[zi + i2] = ur * w1i + ui * w1r
+            vr = br - di
+            vi = bi + dr
+            fbuf[zr + i3] = vr * w3r - vi * w3i
+            fbuf[zi + i3] = vr * w3i + vi * w3r
+
+
 cdef void _dif4(floating* fbuf, int64_t nch, int64_t work0, int64_t bins, int64_t tw_,
                 int64_t q_, int64_t g0, int64_t g1, int64_t j0, int64_t j1) noexcept nogil:
     cdef uint64_t q = <uint64_t>q_
     cdef uint64_t tw = <uint64_t>tw_
     cdef int64_t c
-    cdef uint64_t zr, zi, g, b, j, i0, i1, i2, i3
-    cdef floating x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i, ar, ai, br, bi, cr, ci, dr, di
-    cdef floating w1r, w1i, w2r, w2i, w3r, w3i, sr, si, ur, ui, vr, vi
+    cdef uint64_t zr, zi, g
     for c in range(nch):
         zr = <uint64_t>(work0 + 2 * c * bins)
         zi = zr + <uint64_t>bins
-        for g in range(<uint64_t>g0, <uint64_t>g1):
-            b = g * 4 * q
-            for j in range(<uint64_t>j0, <uint64_t>j1):
-                i0 = b + j
-                i1 = i0 + q
-                i2 = i1 + q
-                i3 = i2 + q
-                x0r = fbuf[zr + i0]
-                x0i = fbuf[zi + i0]
-                x1r = fbuf[zr + i1]
-                x1i = fbuf[zi + i1]
-                x2r = fbuf[zr + i2]
-                x2i = fbuf[zi + i2]
-                x3r = fbuf[zr + i3]
-                x3i = fbuf[zi + i3]
-                ar = x0r + x2r
-                ai = x0i + x2i
-                br = x0r - x2r
-                bi = x0i - x2i
-                cr = x1r + x3r
-                ci = x1i + x3i
-                dr = x1r - x3r
-                di = x1i - x3i
-                w1r = fbuf[tw + j]
-                w1i = fbuf[tw + q + j]
-                w2r = fbuf[tw + 2 * q + j]
-                w2i = fbuf[tw + 3 * q + j]
-                w3r = fbuf[tw + 4 * q + j]
-                w3i = fbuf[tw + 5 * q + j]
-                fbuf[zr + i0] = ar + cr
-                fbuf[zi + i0] = ai + ci
-                sr = ar - cr
-                si = ai - ci
-                fbuf[zr + i1] = sr * w2r - si * w2i
-                fbuf[zi + i1] = sr * w2i + si * w2r
-                ur = br + di
-                ui = bi - dr
-                fbuf[zr + i2] = ur * w1r - ui * w1i
-                fbuf[zi + i2] = ur * w1i + ui * w1r
-                vr = br - di
-                vi = bi + dr
-                fbuf[zr + i3] = vr * w3r - vi * w3i
-                fbuf[zi + i3] = vr * w3i + vi * w3r
+        if q >= 64:
+            for g in range(<uint64_t>g0, <uint64_t>g1):
+                _dif4_run(fbuf, zr, zi, tw, q, g * 4 * q, <uint64_t>j0, <uint64_t>j1)
+        else:
+            _dif4_cols(fbuf, zr, zi, tw, q, <uint64_t>g0, <uint64_t>g1, <uint64_t>j0,
+                        <uint64_t>j1)
+
+
+cdef void _dit4_run(floating* fbuf, uint64_t zr, uint64_t zi, uint64_t tw, uint64_t q,
+                     uint64_t b, uint64_t j0, uint64_t j1) noexcept nogil:
+    cdef uint64_t j
+    cdef uint64_t i0, i1, i2, i3
+    cdef floating ar, ai, x1r, x1i, x2r, x2i, x3r, x3i, br, bi, cr, ci, dr, di
+    cdef floating w1r, w1i, w2r, w2i, w3r, w3i, s0r, s0i, s1r, s1i, t0r, t0i, t1r, t1i
+    for j in range(j0, j1):
+        i0 = b + j
+        i1 = i0 + q
+        i2 = i1 + q
+        i3 = i2 + q
+        w1r = fbuf[tw + j]
+        w1i = fbuf[tw + q + j]
+        w2r = fbuf[tw + 2 * q + j]
+        w2i = fbuf[tw + 3 * q + j]
+        w3r = fbuf[tw + 4 * q + j]
+        w3i = fbuf[tw + 5 * q + j]
+        ar = fbuf[zr + i0]
+        ai = fbuf[zi + i0]
+        x1r = fbuf[zr + i1]
+        x1i = fbuf[zi + i1]
+        x2r = fbuf[zr + i2]
+        x2i = fbuf[zi + i2]
+        x3r = fbuf[zr + i3]
+        x3i = fbuf[zi + i3]
+        br = x1r * w2r + x1i * w2i
+        bi = x1i * w2r - x1r * w2i
+        cr = x2r * w1r + x2i * w1i
+        ci = x2i * w1r - x2r * w1i
+        dr = x3r * w3r + x3i * w3i
+        di = x3i * w3r - x3r * w3i
+        s0r = ar + br
+        s0i = ai + bi
+        s1r = ar - br
+        s1i = ai - bi
+        t0r = cr + dr
+        t0i = ci + di
+        t1r = cr - dr
+        t1i = ci - di
+        fbuf[zr + i0] = s0r + t0r
+        fbuf[zi + i0] = s0i + t0i
+        fbuf[zr + i2] = s0r - t0r
+        fbuf[zi + i2] = s0i - t0i
+        fbuf[zr + i1] = s1r - t1i
+        fbuf[zi + i1] = s1i + t1r
+        fbuf[zr + i3] = s1r + t1i
+        fbuf[zi + i3] = s1i - t1r
+
+
+cdef void _dit4_cols(floating* fbuf, uint64_t zr, uint64_t zi, uint64_t tw, uint64_t q,
+                      uint64_t g0, uint64_t g1, uint64_t j0, uint64_t j1) noexcept nogil:
+    cdef uint64_t j, g
+    cdef uint64_t i0, i1, i2, i3
+    cdef floating ar, ai, x1r, x1i, x2r, x2i, x3r, x3i, br, bi, cr, ci, dr, di
+    cdef floating w1r, w1i, w2r, w2i, w3r, w3i, s0r, s0i, s1r, s1i, t0r, t0i, t1r, t1i
+    for j in range(j0, j1):
+        w1r = fbuf[tw + j]
+        w1i = fbuf[tw + q + j]
+        w2r = fbuf[tw + 2 * q + j]
+        w2i = fbuf[tw + 3 * q + j]
+        w3r = fbuf[tw + 4 * q + j]
+        w3i = fbuf[tw + 5 * q + j]
+        for g in range(g0, g1):
+            i0 = g * 4 * q + j
+            i1 = i0 + q
+            i2 = i1 + q
+            i3 = i2 + q
+            ar = fbuf[zr + i0]
+            ai = fbuf[zi + i0]
+            x1r = fbuf[zr + i1]
+            x1i = fbuf[zi + i1]
+            x2r = fbuf[zr + i2]
+            x2i = fbuf[zi + i2]
+            x3r = fbuf[zr + i3]
+            x3i = fbuf[zi + i3]
+            br = x1r * w2r + x1i * w2i
+            bi = x1i * w2r - x1r * w2i
+            cr = x2r * w1r + x2i * w1i
+            ci = x2i * w1r - x2r * w1i
+            dr = x3r * w3r + x3i * w3i
+            di = x3i * w3r - x3r * w3i
+            s0r = ar + br
+            s0i = ai + bi
+            s1r = ar - br
+            s1i = ai - bi
+            t0r = cr + dr
+            t0i = ci + di
+            t1r = cr - dr
+            t1i = ci - di
+            fbuf[zr + i0] = s0r + t0r
+            fbuf[zi + i0] = s0i + t0i
+            fbuf[zr + i2] = s0r - t0r
+            fbuf[zi + i2] = s0i - t0i
+            fbuf[zr + i1] = s1r - t1i
+            fbuf[zi + i1] = s1i + t1r
+            fbuf[zr + i3] = s1r + t1i
+            fbuf[zi + i3] = s1i - t1r
 
 
 cdef void _dit4(floating* fbuf, int64_t nch, int64_t work0, int64_t bins, int64_t tw_,
@@ -184,55 +342,16 @@ cdef void _dit4(floating* fbuf, int64_t nch, int64_t work0, int64_t bins, int64_
     cdef uint64_t q = <uint64_t>q_
     cdef uint64_t tw = <uint64_t>tw_
     cdef int64_t c
-    cdef uint64_t zr, zi, g, b, j, i0, i1, i2, i3
-    cdef floating ar, ai, x1r, x1i, x2r, x2i, x3r, x3i, br, bi, cr, ci, dr, di
-    cdef floating w1r, w1i, w2r, w2i, w3r, w3i, s0r, s0i, s1r, s1i, t0r, t0i, t1r, t1i
+    cdef uint64_t zr, zi, g
     for c in range(nch):
         zr = <uint64_t>(work0 + 2 * c * bins)
         zi = zr + <uint64_t>bins
-        for g in range(<uint64_t>g0, <uint64_t>g1):
-            b = g * 4 * q
-            for j in range(<uint64_t>j0, <uint64_t>j1):
-                i0 = b + j
-                i1 = i0 + q
-                i2 = i1 + q
-                i3 = i2 + q
-                w1r = fbuf[tw + j]
-                w1i = fbuf[tw + q + j]
-                w2r = fbuf[tw + 2 * q + j]
-                w2i = fbuf[tw + 3 * q + j]
-                w3r = fbuf[tw + 4 * q + j]
-                w3i = fbuf[tw + 5 * q + j]
-                ar = fbuf[zr + i0]
-                ai = fbuf[zi + i0]
-                x1r = fbuf[zr + i1]
-                x1i = fbuf[zi + i1]
-                x2r = fbuf[zr + i2]
-                x2i = fbuf[zi + i2]
-                x3r = fbuf[zr + i3]
-                x3i = fbuf[zi + i3]
-                br = x1r * w2r + x1i * w2i
-                bi = x1i * w2r - x1r * w2i
-                cr = x2r * w1r + x2i * w1i
-                ci = x2i * w1r - x2r * w1i
-                dr = x3r * w3r + x3i * w3i
-                di = x3i * w3r - x3r * w3i
-                s0r = ar + br
-                s0i = ai + bi
-                s1r = ar - br
-                s1i = ai - bi
-                t0r = cr + dr
-                t0i = ci + di
-                t1r = cr - dr
-                t1i = ci - di
-                fbuf[zr + i0] = s0r + t0r
-                fbuf[zi + i0] = s0i + t0i
-                fbuf[zr + i2] = s0r - t0r
-                fbuf[zi + i2] = s0i - t0i
-                fbuf[zr + i1] = s1r - t1i
-                fbuf[zi + i1] = s1i + t1r
-                fbuf[zr + i3] = s1r + t1i
-                fbuf[zi + i3] = s1i - t1r
+        if q >= 64:
+            for g in range(<uint64_t>g0, <uint64_t>g1):
+                _dit4_run(fbuf, zr, zi, tw, q, g * 4 * q, <uint64_t>j0, <uint64_t>j1)
+        else:
+            _dit4_cols(fbuf, zr, zi, tw, q, <uint64_t>g0, <uint64_t>g1, <uint64_t>j0,
+                        <uint64_t>j1)
 
 
 cdef void _r2(floating* fbuf, int64_t nch, int64_t work0, int64_t bins, int64_t m0,
@@ -256,37 +375,61 @@ cdef void _r2(floating* fbuf, int64_t nch, int64_t work0, int64_t bins, int64_t 
             fbuf[zi + i1] = ai - bi
 
 
-cdef void _split(floating* fbuf, int64_t* ibuf, int64_t nch, int64_t work0, int64_t bins,
-                 int64_t fdl0, int64_t s, int64_t slot, int64_t ws, int64_t partner,
-                 int64_t p, int64_t r0, int64_t r1) noexcept nogil:
-    cdef int64_t mask = p - 1
+cdef void _split_run(floating* fbuf, uint64_t zr, uint64_t zi, uint64_t xr, uint64_t xi,
+                     uint64_t wsr, uint64_t wsi, uint64_t c0, uint64_t r0,
+                     uint64_t r1) noexcept nogil:
+    cdef uint64_t r, m
+    cdef floating fr, fi, gr, gi, sr, si, dr, di, wr, wi, mr, mi
+    for r in range(r0, r1):
+        m = c0 - r
+        fr = fbuf[zr + r]
+        fi = fbuf[zi + r]
+        gr = fbuf[zr + m]
+        gi = -fbuf[zi + m]
+        sr = fr + gr
+        si = fi + gi
+        dr = fr - gr
+        di = fi - gi
+        wr = fbuf[wsr + r]
+        wi = fbuf[wsi + r]
+        mr = wr * dr - wi * di
+        mi = wr * di + wi * dr
+        fbuf[xr + r] = sr + mi
+        fbuf[xi + r] = si - mr
+
+
+cdef void _split(floating* fbuf, int64_t nch, int64_t work0, int64_t bins, int64_t fdl0,
+                 int64_t s, int64_t slot, int64_t ws, int64_t p, int64_t r0,
+                 int64_t r1) noexcept nogil:
     cdef uint64_t wsr = <uint64_t>ws
     cdef uint64_t wsi = wsr + <uint64_t>bins
-    cdef int64_t c
-    cdef uint64_t zr, zi, xr, xi, r, a, m
-    cdef floating fr, fi, gr, gi, sr, si, dr, di, wr, wi, mr, mi
+    cdef int64_t c, r, lo, a, b
+    cdef uint64_t zr, zi, xr, xi
+    cdef floating fr, fi, wr, mr, mi
     for c in range(nch):
         zr = <uint64_t>(work0 + 2 * c * bins)
         zi = zr + <uint64_t>bins
         xr = <uint64_t>(fdl0 + (c * s + slot) * 2 * bins)
         xi = xr + <uint64_t>bins
-        for r in range(<uint64_t>r0, <uint64_t>r1):
-            a = <uint64_t>(<int64_t>r & mask)
-            m = <uint64_t>(ibuf[partner + <int64_t>r] & mask)
-            fr = fbuf[zr + a]
-            fi = fbuf[zi + a]
-            gr = fbuf[zr + m]
-            gi = -fbuf[zi + m]
-            sr = fr + gr
-            si = fi + gi
-            dr = fr - gr
-            di = fi - gi
-            wr = fbuf[wsr + r]
-            wi = fbuf[wsi + r]
-            mr = wr * dr - wi * di
-            mi = wr * di + wi * dr
-            fbuf[xr + r] = sr + mi
-            fbuf[xi + r] = si - mr
+        for r in range(r0, min(r1, 2)):
+            _split_run(fbuf, zr, zi, xr, xi, wsr, wsi, <uint64_t>(2 * r), <uint64_t>r,
+                       <uint64_t>(r + 1))
+        lo = 2
+        while lo < p:
+            a = max(r0, lo)
+            b = min(r1, 2 * lo)
+            if a < b:
+                _split_run(fbuf, zr, zi, xr, xi, wsr, wsi, <uint64_t>(3 * lo - 1),
+                           <uint64_t>a, <uint64_t>b)
+            lo *= 2
+        if r1 > p:
+            fr = fbuf[zr]
+            fi = fbuf[zi]
+            wr = fbuf[wsr + <uint64_t>p]
+            mr = wr * (fr - fr)
+            mi = wr * (fi + fi)
+            fbuf[xr + <uint64_t>p] = fr + fr + mi
+            fbuf[xi + <uint64_t>p] = (fi - fi) - mr
 
 
 cdef void _mac(floating* fbuf, int64_t nch, int64_t nh, int64_t work0, int64_t bins,
@@ -325,48 +468,64 @@ cdef void _mac(floating* fbuf, int64_t nch, int64_t nh, int64_t work0, int64_t b
                     fbuf[ai + r] += a * v + b * u
 
 
-cdef void _isplit(floating* fbuf, int64_t* ibuf, int64_t nch, int64_t work0, int64_t bins,
-                  int64_t ws, int64_t partner, int64_t p, int64_t r0,
-                  int64_t r1) noexcept nogil:
+cdef inline void _isplit_pair(floating* fbuf, uint64_t zr, uint64_t zi, uint64_t wsr,
+                             uint64_t wsi, uint64_t r, uint64_t m, bint both) noexcept nogil:
+    cdef floating ar, ai, br, bi, sr, si, dr, di, wr, wi, orr, oi
+    ar = fbuf[zr + r]
+    ai = fbuf[zi + r]
+    br = fbuf[zr + m]
+    bi = fbuf[zi + m]
+    sr = ar + br
+    si = ai - bi
+    dr = ar - br
+    di = ai + bi
+    wr = fbuf[wsr + r]
+    wi = fbuf[wsi + r]
+    orr = dr * wr + di * wi
+    oi = di * wr - dr * wi
+    fbuf[zr + r] = sr - oi
+    fbuf[zi + r] = si + orr
+    if both:
+        sr = br + ar
+        si = bi - ai
+        dr = br - ar
+        di = bi + ai
+        wr = fbuf[wsr + m]
+        wi = fbuf[wsi + m]
+        orr = dr * wr + di * wi
+        oi = di * wr - dr * wi
+        fbuf[zr + m] = sr - oi
+        fbuf[zi + m] = si + orr
+
+
+cdef void _isplit_run(floating* fbuf, uint64_t zr, uint64_t zi, uint64_t wsr, uint64_t wsi,
+                      uint64_t c0, uint64_t r0, uint64_t r1) noexcept nogil:
+    cdef uint64_t r
+    for r in range(r0, r1):
+        _isplit_pair(fbuf, zr, zi, wsr, wsi, r, c0 - r, True)
+
+
+cdef void _isplit(floating* fbuf, int64_t nch, int64_t work0, int64_t bins, int64_t ws,
+                  int64_t p, int64_t r0, int64_t r1) noexcept nogil:
     cdef uint64_t wsr = <uint64_t>ws
     cdef uint64_t wsi = wsr + <uint64_t>bins
-    cdef int64_t c, r, m
-    cdef uint64_t zr, zi, ur, um
-    cdef floating ar, ai, br, bi, sr, si, dr, di, wr, wi, orr, oi
+    cdef int64_t c, lo, a, b
+    cdef uint64_t zr, zi
     for c in range(nch):
         zr = <uint64_t>(work0 + 2 * c * bins)
         zi = zr + <uint64_t>bins
-        for r in range(r0, r1):
-            m = ibuf[partner + r]
-            if m < r:
-                continue
-            ur = <uint64_t>r
-            um = <uint64_t>m
-            ar = fbuf[zr + ur]
-            ai = fbuf[zi + ur]
-            br = fbuf[zr + um]
-            bi = fbuf[zi + um]
-            sr = ar + br
-            si = ai - bi
-            dr = ar - br
-            di = ai + bi
-            wr = fbuf[wsr + ur]
-            wi = fbuf[wsi + ur]
-            orr = dr * wr + di * wi
-            oi = di * wr - dr * wi
-            fbuf[zr + ur] = sr - oi
-            fbuf[zi + ur] = si + orr
-            if m != r and m < p:
-                sr = br + ar
-                si = bi - ai
-                dr = br - ar
-                di = bi + ai
-                wr = fbuf[wsr + um]
-                wi = fbuf[wsi + um]
-                orr = dr * wr + di * wi
-                oi = di * wr - dr * wi
-                fbuf[zr + um] = sr - oi
-                fbuf[zi + um] = si + orr
+        if r0 <= 0 < r1:
+            _isplit_pair(fbuf, zr, zi, wsr, wsi, 0, <uint64_t>p, False)
+        if r0 <= 1 < r1:
+            _isplit_pair(fbuf, zr, zi, wsr, wsi, 1, 1, False)
+        lo = 2
+        while lo < p:
+            a = max(r0, lo)
+            b = min(r1, lo + lo // 2)
+            if a < b:
+                _isplit_run(fbuf, zr, zi, wsr, wsi, <uint64_t>(3 * lo - 1), <uint64_t>a,
+                            <uint64_t>b)
+            lo *= 2
 
 
 cdef void _out(floating* fbuf, int64_t nch, int64_t work0, int64_t bins, int64_t ring0,
@@ -396,7 +555,6 @@ cdef void _run_ops(floating* fbuf, int64_t* ibuf, int64_t sg, int64_t frame, int
     cdef int64_t fdl0 = ibuf[sg + SEG_FDL]
     cdef int64_t s = ibuf[sg + SEG_S]
     cdef int64_t ws = ibuf[sg + SEG_WS]
-    cdef int64_t partner = ibuf[sg + SEG_PARTNER]
     cdef int64_t twtab = ibuf[HDR_TWTAB]
     cdef int64_t t = frame * p
     cdef int64_t k, o, code, a, b, tw, q
@@ -419,13 +577,12 @@ cdef void _run_ops(floating* fbuf, int64_t* ibuf, int64_t sg, int64_t frame, int
         elif code == OP_R2:
             _r2(fbuf, nch, work0, bins, a, b)
         elif code == OP_SPLIT:
-            _split(fbuf, ibuf, nch, work0, bins, fdl0, s, _pymod(frame, s), ws, partner, p,
-                   a, b)
+            _split(fbuf, nch, work0, bins, fdl0, s, _pymod(frame, s), ws, p, a, b)
         elif code == OP_MAC:
             _mac(fbuf, nch, ibuf[HDR_NH], work0, bins, fdl0, s, ibuf[sg + SEG_H0 + bank],
                  ibuf[sg + SEG_N], frame - ibuf[sg + SEG_E], a, b)
         elif code == OP_ISPLIT:
-            _isplit(fbuf, ibuf, nch, work0, bins, ws, partner, p, a, b)
+            _isplit(fbuf, nch, work0, bins, ws, p, a, b)
         elif code == OP_OUT:
             _out(fbuf, nch, work0, bins, ibuf[HDR_OUT], ibuf[HDR_ROUT],
                  t - p + ibuf[sg + SEG_DELTA], p // 2, clip, a, b)
@@ -534,8 +691,9 @@ cdef void _process(floating* xf, floating* yf, floating* fbuf, int64_t* ibuf) no
                 first = 1
             for j in range(first, frame):
                 _run_ops(fbuf, ibuf, sg, j, inv0, nops, new, t0)
-            if ibuf[sg + SEG_OP] > inv0:
-                _run_ops(fbuf, ibuf, sg, frame, inv0, ibuf[sg + SEG_OP], new, t0)
+            # The frame in progress: its work lines were just reused, so redo its
+            # ops from the start (the forward ones give the same values again).
+            _run_ops(fbuf, ibuf, sg, frame, 0, ibuf[sg + SEG_OP], new, t0)
         scratch = <uint64_t>ibuf[HDR_SCRATCH]
         ramp = <uint64_t>ibuf[HDR_XFADE]
         for c in range(nch):

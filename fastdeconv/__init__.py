@@ -5,9 +5,10 @@ extensions; the first call that needs a kernel loads (and, for Numba, compiles o
 reloads from cache) it.
 """
 from ._backends import backends, get_backend, get_num_threads, set_backend, set_num_threads
-from . import psf
+from . import psf, stream
 from .convolution import (choose_conv_method, convolve, convolve2d, correlate,
                           correlate2d, fftconvolve, oaconvolve)
+from .stream import StreamingConvolver, StreamingDeconvolver, inverse_filter_design
 from .restoration import (blind_richardson_lucy, deconvolve, inverse_filter, landweber,
                           richardson_lucy, tikhonov, unsupervised_wiener, wiener)
 
@@ -18,4 +19,5 @@ __all__ = [
     "convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve",
     "choose_conv_method", "deconvolve", "inverse_filter", "wiener", "unsupervised_wiener",
     "tikhonov", "richardson_lucy", "landweber", "blind_richardson_lucy", "psf",
+    "stream", "StreamingConvolver", "StreamingDeconvolver", "inverse_filter_design",
 ]

@@ -27,14 +27,21 @@ _MIN_P = 16          # smallest FFT partition
 _MAX_P = 16384       # largest FFT partition (real FFT size 32768)
 _ALIGN = 16          # fbuf regions start on multiples of 16 values (64 bytes in float32)
 
-# Cost model (nanoseconds on a 2020s x86-64 core, float32; only ratios matter).
+# Cost model: nanoseconds on the development machine (x86-64, AVX2, float32), fitted to
+# the kernels' measured frame times (min of repeats) and to whole streams (a large
+# transform whose work is spread over many blocks loses its cache between blocks);
+# only the ratios matter for the choice.
 _C_TAP = 0.12        # direct-form head, per tap and sample (vectorised over the block)
 _C_TAP_SCALAR = 0.7  # ... when the block is shorter than a vector
-_C_BFLY = 1.6        # one radix-4 butterfly (4 points), data in L1/L2
-_C_LIN = 1.0         # one point of a gather, split or output pass
-_C_MAC = 0.45        # one complex multiply-add of a spectrum bin
-_C_OP = 40.0         # dispatching one op
-_C_CACHE = 1.6       # transforms above 4096 points leave L1: butterflies cost this much more
+_C_POINT = 5.5       # forward (or inverse) real transform of 2P samples, per point of P
+_C_POINT_SMALL = {16: 10.0, 32: 8.5, 64: 7.5, 128: 7.5}
+_C_POINT_L2 = 6.5    # ... P = 2048 or 4096 (passes over more than 1024 points leave L1)
+_C_POINT_BIG = 10.0  # ... P >= 8192 spread over more than 8 blocks (cache lost between)
+_C_MAC = 0.35        # one complex multiply-add of a spectrum bin (per partition)
+_C_BFLY = 4.0        # op costs (scheduling units): one radix-4 butterfly
+_C_R2 = 3.0          # one radix-2 butterfly
+_C_LIN = 1.0         # one point of the gather or output pass
+_C_SPLIT = 2.0       # one bin of a split step
 
 
 # --------------------------------------------------------------------------- planning
@@ -55,17 +62,18 @@ def _spread(p, b):
     return p if p > b else 0
 
 
-def _bfly_cost(p):
-    return _C_BFLY * (_C_CACHE if p > 4096 else 1.0)
+def _point_cost(p, b):
+    if p >= 8192:
+        return _C_POINT_BIG if p > 8 * b else _C_POINT_L2
+    if p >= 2048:
+        return _C_POINT_L2
+    return _C_POINT_SMALL.get(p, _C_POINT)
 
 
-def _frame_cost(p, n_part):
-    """Estimated cost of one frame of a segment (forward and inverse transforms, split
-    steps, gather, output and ``n_part`` spectrum multiply-adds)."""
-    log2p = p.bit_length() - 1
-    passes = log2p / 2
-    fft = passes * (p / 4) * _bfly_cost(p)
-    return 2 * fft + _C_LIN * (p + 2 * (p + 1) + p / 2) + _C_MAC * n_part * (p + 1) + 12 * _C_OP
+def _frame_cost(p, n_part, b):
+    """Estimated cost of one frame of a segment: forward and inverse transforms (with
+    gather, split steps and output) and ``n_part`` spectrum multiply-adds."""
+    return 2 * _point_cost(p, b) * p + _C_MAC * n_part * (p + 1)
 
 
 def _cost(plan_d, segs, b):
@@ -73,7 +81,7 @@ def _cost(plan_d, segs, b):
     ``[(p, n, d), ...]``)."""
     total = plan_d * (_C_TAP if b >= 8 else _C_TAP_SCALAR)
     for p, n, _ in segs:
-        total += _frame_cost(p, n) / p
+        total += _frame_cost(p, n, b) / p
     return total
 
 
@@ -114,6 +122,8 @@ def _plan(length, b, partition, sizes=None):
     """``(head taps, [(p, n, d), ...])`` covering ``length`` taps for blocks of ``b``."""
     if sizes is not None:
         sizes = sorted(set(int(s) for s in sizes))
+        if _delta_min(sizes[0], _spread(sizes[0], b), b) >= length:
+            return length, []          # the direct-form head alone covers the response
         res = _segments_for(sizes, length, b)
         if res is None:
             raise ValueError(f"partition_sizes {tuple(sizes)} do not fit an impulse response"
@@ -222,17 +232,22 @@ class _Layout:
 
 
 def _ops_for(info, nch, b):
-    """The op program of one frame of a segment: ``(rows, inv0, total)``."""
-    p = info["p"]
-    n_part = info["n"]
+    """The op program of one frame of a segment: ``(rows, inv0, total)``.
+
+    Granularity: when the work is spread over ``w / b`` blocks, an op is at most half a
+    block's share of the frame's cost, so every block does about the same work; not
+    smaller than ~400 units (dispatch would dominate) nor larger than 6000.
+    """
     w = info["w"]
+    rows, inv0, total = _program(info["p"], info["n"], nch, 1e18)
+    if w == 0:
+        return rows, inv0, total
+    budget = min(6000.0, max(400.0, total * b / w / 2)) / nch
+    return _program(info["p"], info["n"], nch, budget)
+
+
+def _program(p, n_part, nch, budget):
     log2p = p.bit_length() - 1
-    est = _frame_cost(p, n_part) * nch
-    # Granularity: with the work spread over w / b blocks, an op should be at most half
-    # a block's share, so the per-block work stays even; not so small that dispatch
-    # dominates.
-    budget = 1e18 if w == 0 else min(6000.0, max(400.0, est * b / w / 2))
-    budget /= nch
     rows = []
     cum = 0.0
 
@@ -259,7 +274,7 @@ def _ops_for(info, nch, b):
     blk = min(blk, p)
     big = [q for q in qs if 4 * q > blk]
     small = [q for q in qs if 4 * q <= blk]
-    bcost = _bfly_cost(p)
+    bcost = _C_BFLY
 
     def pass_ops(code, q):
         groups = p // (4 * q)
@@ -289,19 +304,19 @@ def _ops_for(info, nch, b):
         for q in small:
             block_ops(_L.OP_DIF4, q, bi)
         if odd:
-            emit(_L.OP_R2, (blk // 2) * 0.5, bi * blk // 2, (bi + 1) * blk // 2)
-    for lo, hi in ranges(0, p + 1, 1.5 * _C_LIN):
-        emit(_L.OP_SPLIT, (hi - lo) * 1.5 * _C_LIN, lo, hi)
+            emit(_L.OP_R2, (blk // 2) * _C_R2, bi * blk // 2, (bi + 1) * blk // 2)
+    for lo, hi in ranges(0, p + 1, _C_SPLIT):
+        emit(_L.OP_SPLIT, (hi - lo) * _C_SPLIT, lo, hi)
     inv0 = len(rows)
     # inverse: multiply-add, inverse split, blocked small DIT passes, big passes, output
     mac_unit = _C_MAC * n_part
     for lo, hi in ranges(0, p + 1, mac_unit, 512):   # 512 bins: the sums stay in L1
         emit(_L.OP_MAC, (hi - lo) * mac_unit, lo, hi)
-    for lo, hi in ranges(0, p, 1.5 * _C_LIN):
-        emit(_L.OP_ISPLIT, (hi - lo) * 1.5 * _C_LIN, lo, hi)
+    for lo, hi in ranges(0, p, _C_SPLIT):
+        emit(_L.OP_ISPLIT, (hi - lo) * _C_SPLIT, lo, hi)
     for bi in range(p // blk):
         if odd:
-            emit(_L.OP_R2, (blk // 2) * 0.5, bi * blk // 2, (bi + 1) * blk // 2)
+            emit(_L.OP_R2, (blk // 2) * _C_R2, bi * blk // 2, (bi + 1) * blk // 2)
         for q in reversed(small):
             block_ops(_L.OP_DIT4, q, bi)
     for q in reversed(big):
@@ -320,10 +335,6 @@ def _build(lay):
     twtab = _L.HDR_SIZE
     segs0 = twtab + 32
     isize = segs0 + nseg * _L.SEG_SIZE
-    partner_at = []
-    for s in lay.seg:
-        partner_at.append(isize)
-        isize += s["p"] + 1
     ops_at = []
     for rows, _, _ in progs:
         ops_at.append(isize)
@@ -366,12 +377,6 @@ def _build(lay):
         fbuf[s["ws"] + p] = -1.0
         fbuf[s["ws"] + bins:s["ws"] + bins + p] = ws.imag
         fbuf[s["ws"] + bins + p] = 0.0
-        pos = np.empty(p, np.int64)
-        pos[rev] = np.arange(p)          # position of frequency f
-        partner = np.empty(p + 1, np.int64)
-        partner[:p] = np.where(rev == 0, p, pos[(p - rev) % p])
-        partner[p] = p
-        ibuf[partner_at[k]:partner_at[k] + p + 1] = partner
         o = ops_at[k]
         if rows:
             ibuf[o:o + len(rows) * _L.OP_SIZE] = np.asarray(rows, np.int64).ravel()
@@ -381,7 +386,7 @@ def _build(lay):
                 _L.SEG_OP: 0, _L.SEG_NOPS: len(rows), _L.SEG_INV0: inv0, _L.SEG_OPS: o,
                 _L.SEG_TOTAL: total, _L.SEG_WORK: s["work"], _L.SEG_BINS: bins,
                 _L.SEG_FDL: s["fdl"], _L.SEG_H0: s["h"][0], _L.SEG_H1: s["h"][1],
-                _L.SEG_WS: s["ws"], _L.SEG_PARTNER: partner_at[k], _L.SEG_OFFSET: s["d"]}
+                _L.SEG_WS: s["ws"], _L.SEG_OFFSET: s["d"]}
         for field, v in vals.items():
             ibuf[g + field] = v
     return fbuf, ibuf
@@ -585,7 +590,13 @@ class StreamingConvolver:
         b, c = self.block_size, self.channels
         self._shapes = {(b,): (self.dtype.itemsize,)} if c == 1 else {}
         self._shapes[(c, b)] = (b * self.dtype.itemsize, self.dtype.itemsize)
-        self._kernel = _backends.kernel_module(self.backend, "partitioned").process_block
+        try:
+            module = _backends.kernel_module(self.backend, "partitioned")
+        except ImportError as exc:
+            raise ValueError(f"backend {self.backend!r} has no streaming kernel on this"
+                             f" installation ({exc}); rebuild the extensions or pass"
+                             " backend='numba'") from None
+        self._kernel = module.process_block
         self._warm_up()
 
     # ------------------------------------------------------------------ internals
@@ -651,6 +662,11 @@ class StreamingConvolver:
             Wrong block shape, or ``out`` of the wrong shape or not writeable.
         TypeError
             Non-numeric or complex block, ``out`` of the wrong dtype.
+
+        Notes
+        -----
+        Input samples are not checked for NaN or Inf (that would cost a pass over the
+        block): such a sample makes every later output NaN until :meth:`reset`.
         """
         shape = getattr(block, "shape", None)
         strides = self._shapes.get(shape)

@@ -25,16 +25,20 @@ over the blocks before its output is due instead of landing on one block.
 
 FFTs: forward decimation in frequency (natural order in, bit-reversed out) and inverse
 decimation in time (bit-reversed in, natural out) as radix-2^2 passes, so no bit-reversal
-permutation is ever done; the spectra are stored bit-reversed, the split steps find the
-mirror bin ``P - f`` through the ``partner`` table.  Data are split re/im lines and the
+permutation is ever done; the spectra are stored bit-reversed, and the split steps find the
+mirror bin ``P - f`` of position ``r >= 2`` at ``3 * 2^k - 1 - r`` (``2^k <= r < 2^(k+1)``:
+a mirror inside each octave, so those loops vectorise).  Data are split re/im lines and the
 loops run over unsigned indices so LLVM vectorises them.
 
 Filter switch: when ``HDR_PENDING`` is set, the call first computes the block with the
 active bank, then rebuilds the output ring as if the other bank had always been in use
-(completed frames' outputs from ``T0`` on, and the ops already done of the frame in
-progress, redone with the new spectra; the delay line holds everything needed), computes
-the block again and cross-fades the two with the ramp at ``HDR_XFADE``.
+(completed frames' outputs from ``T0`` on, redone with the new spectra from the delay
+line; then the ops already done of the frame in progress, from its start, since that
+reused its work lines), computes the block again and cross-fades the two with the ramp
+at ``HDR_XFADE``.
 """
+import threading
+
 import numpy as np
 
 from ..reference.partitioned import (HDR_B, HDR_BANK, HDR_D, HDR_HEAD0, HDR_HIST, HDR_HLEN,
@@ -44,7 +48,7 @@ from ..reference.partitioned import (HDR_B, HDR_BANK, HDR_D, HDR_HEAD0, HDR_HIST
                                      OP_CUM, OP_D, OP_DIF4, OP_DIT4, OP_E, OP_GATHER, OP_MAC,
                                      OP_ISPLIT, OP_OUT, OP_R2, OP_SIZE, OP_SPLIT, SEG_BINS,
                                      SEG_DELTA, SEG_E, SEG_FDL, SEG_H0, SEG_INV0, SEG_J,
-                                     SEG_N, SEG_NOPS, SEG_OP, SEG_OPS, SEG_P, SEG_PARTNER,
+                                     SEG_N, SEG_NOPS, SEG_OP, SEG_OPS, SEG_P,
                                      SEG_S, SEG_SIZE, SEG_TOTAL, SEG_W, SEG_WORK, SEG_WS)
 from ._config import kernel_jit
 
@@ -69,115 +73,228 @@ def _gather(fbuf, nch, ring0, rin, work0, bins, start, n0, n1):
 
 
 @kernel_jit
-def _dif4(fbuf, nch, work0, bins, tw, q, g0, g1, j0, j1):
-    # Two radix-2 DIF stages fused (half sizes 2q then q) on blocks of 4q:
+def _dif4_run(fbuf, zr, zi, tw, q, b, j0, j1):
+    # Butterflies j0 <= j < j1 of the block of 4q points at b: two radix-2 DIF stages
+    # fused (half sizes 2q then q), w = exp(-2 pi i / 4q):
     #   y0 = (x0 + x2) + (x1 + x3)            y1 = ((x0 + x2) - (x1 + x3)) w^2j
     #   y2 = ((x0 - x2) - i(x1 - x3)) w^j     y3 = ((x0 - x2) + i(x1 - x3)) w^3j
-    # with w = exp(-2 pi i / 4q); the twiddle lines are [w^j, w^2j, w^3j] (re, im) of q.
+    # The twiddle lines are [w^j, w^2j, w^3j] (re, im), q values each.
+    for j in range(j0, j1):
+        i0 = b + j
+        i1 = i0 + q
+        i2 = i1 + q
+        i3 = i2 + q
+        w1r = fbuf[tw + j]
+        w1i = fbuf[tw + q + j]
+        w2r = fbuf[tw + U(2) * q + j]
+        w2i = fbuf[tw + U(3) * q + j]
+        w3r = fbuf[tw + U(4) * q + j]
+        w3i = fbuf[tw + U(5) * q + j]
+        x0r = fbuf[zr + i0]
+        x0i = fbuf[zi + i0]
+        x1r = fbuf[zr + i1]
+        x1i = fbuf[zi + i1]
+        x2r = fbuf[zr + i2]
+        x2i = fbuf[zi + i2]
+        x3r = fbuf[zr + i3]
+        x3i = fbuf[zi + i3]
+        ar = x0r + x2r
+        ai = x0i + x2i
+        br = x0r - x2r
+        bi = x0i - x2i
+        cr = x1r + x3r
+        ci = x1i + x3i
+        dr = x1r - x3r
+        di = x1i - x3i
+        fbuf[zr + i0] = ar + cr
+        fbuf[zi + i0] = ai + ci
+        sr = ar - cr
+        si = ai - ci
+        fbuf[zr + i1] = sr * w2r - si * w2i
+        fbuf[zi + i1] = sr * w2i + si * w2r
+        ur = br + di
+        ui = bi - dr
+        fbuf[zr + i2] = ur * w1r - ui * w1i
+        fbuf[zi + i2] = ur * w1i + ui * w1r
+        vr = br - di
+        vi = bi + dr
+        fbuf[zr + i3] = vr * w3r - vi * w3i
+        fbuf[zi + i3] = vr * w3i + vi * w3r
+
+
+@kernel_jit
+def _dif4_cols(fbuf, zr, zi, tw, q, g0, g1, j0, j1):
+    # The same butterflies, j outer and blocks inner (stride 4q), for small q.
+    for j in range(j0, j1):
+        w1r = fbuf[tw + j]
+        w1i = fbuf[tw + q + j]
+        w2r = fbuf[tw + U(2) * q + j]
+        w2i = fbuf[tw + U(3) * q + j]
+        w3r = fbuf[tw + U(4) * q + j]
+        w3i = fbuf[tw + U(5) * q + j]
+        for g in range(g0, g1):
+            i0 = g * U(4) * q + j
+            i1 = i0 + q
+            i2 = i1 + q
+            i3 = i2 + q
+            x0r = fbuf[zr + i0]
+            x0i = fbuf[zi + i0]
+            x1r = fbuf[zr + i1]
+            x1i = fbuf[zi + i1]
+            x2r = fbuf[zr + i2]
+            x2i = fbuf[zi + i2]
+            x3r = fbuf[zr + i3]
+            x3i = fbuf[zi + i3]
+            ar = x0r + x2r
+            ai = x0i + x2i
+            br = x0r - x2r
+            bi = x0i - x2i
+            cr = x1r + x3r
+            ci = x1i + x3i
+            dr = x1r - x3r
+            di = x1i - x3i
+            fbuf[zr + i0] = ar + cr
+            fbuf[zi + i0] = ai + ci
+            sr = ar - cr
+            si = ai - ci
+            fbuf[zr + i1] = sr * w2r - si * w2i
+            fbuf[zi + i1] = sr * w2i + si * w2r
+            ur = br + di
+            ui = bi - dr
+            fbuf[zr + i2] = ur * w1r - ui * w1i
+            fbuf[zi + i2] = ur * w1i + ui * w1r
+            vr = br - di
+            vi = bi + dr
+            fbuf[zr + i3] = vr * w3r - vi * w3i
+            fbuf[zi + i3] = vr * w3i + vi * w3r
+
+
+@kernel_jit
+def _dif4(fbuf, nch, work0, bins, tw, q, g0, g1, j0, j1):
+    # Why two loop orders: with q >= 64 the contiguous j loop, in its own function (LLVM
+    # then checks aliasing once per block and runs it vectorised), is fastest; shorter j
+    # loops run j outer with the blocks inside, which beats re-entering a short vector
+    # loop for every block.
     q = U(q)
     tw = U(tw)
     for c in range(nch):
         zr = U(work0 + 2 * c * bins)
         zi = zr + U(bins)
-        for g in range(U(g0), U(g1)):
-            b = g * U(4) * q
-            for j in range(U(j0), U(j1)):
-                i0 = b + j
-                i1 = i0 + q
-                i2 = i1 + q
-                i3 = i2 + q
-                x0r = fbuf[zr + i0]
-                x0i = fbuf[zi + i0]
-                x1r = fbuf[zr + i1]
-                x1i = fbuf[zi + i1]
-                x2r = fbuf[zr + i2]
-                x2i = fbuf[zi + i2]
-                x3r = fbuf[zr + i3]
-                x3i = fbuf[zi + i3]
-                ar = x0r + x2r
-                ai = x0i + x2i
-                br = x0r - x2r
-                bi = x0i - x2i
-                cr = x1r + x3r
-                ci = x1i + x3i
-                dr = x1r - x3r
-                di = x1i - x3i
-                w1r = fbuf[tw + j]
-                w1i = fbuf[tw + q + j]
-                w2r = fbuf[tw + U(2) * q + j]
-                w2i = fbuf[tw + U(3) * q + j]
-                w3r = fbuf[tw + U(4) * q + j]
-                w3i = fbuf[tw + U(5) * q + j]
-                fbuf[zr + i0] = ar + cr
-                fbuf[zi + i0] = ai + ci
-                sr = ar - cr
-                si = ai - ci
-                fbuf[zr + i1] = sr * w2r - si * w2i
-                fbuf[zi + i1] = sr * w2i + si * w2r
-                ur = br + di
-                ui = bi - dr
-                fbuf[zr + i2] = ur * w1r - ui * w1i
-                fbuf[zi + i2] = ur * w1i + ui * w1r
-                vr = br - di
-                vi = bi + dr
-                fbuf[zr + i3] = vr * w3r - vi * w3i
-                fbuf[zi + i3] = vr * w3i + vi * w3r
+        if q >= U(64):
+            for g in range(U(g0), U(g1)):
+                _dif4_run(fbuf, zr, zi, tw, q, g * U(4) * q, U(j0), U(j1))
+        else:
+            _dif4_cols(fbuf, zr, zi, tw, q, U(g0), U(g1), U(j0), U(j1))
+
+
+@kernel_jit
+def _dit4_run(fbuf, zr, zi, tw, q, b, j0, j1):
+    # Inverse radix-4 DIT butterflies (conjugate twiddles), bit-reversed in, natural out:
+    #   a = x0, b = x1 w^-2j, c = x2 w^-j, d = x3 w^-3j
+    #   y0 = (a + b) + (c + d)    y2 = (a + b) - (c + d)
+    #   y1 = (a - b) + i(c - d)   y3 = (a - b) - i(c - d)
+    for j in range(j0, j1):
+        i0 = b + j
+        i1 = i0 + q
+        i2 = i1 + q
+        i3 = i2 + q
+        w1r = fbuf[tw + j]
+        w1i = fbuf[tw + q + j]
+        w2r = fbuf[tw + U(2) * q + j]
+        w2i = fbuf[tw + U(3) * q + j]
+        w3r = fbuf[tw + U(4) * q + j]
+        w3i = fbuf[tw + U(5) * q + j]
+        ar = fbuf[zr + i0]
+        ai = fbuf[zi + i0]
+        x1r = fbuf[zr + i1]
+        x1i = fbuf[zi + i1]
+        x2r = fbuf[zr + i2]
+        x2i = fbuf[zi + i2]
+        x3r = fbuf[zr + i3]
+        x3i = fbuf[zi + i3]
+        br = x1r * w2r + x1i * w2i
+        bi = x1i * w2r - x1r * w2i
+        cr = x2r * w1r + x2i * w1i
+        ci = x2i * w1r - x2r * w1i
+        dr = x3r * w3r + x3i * w3i
+        di = x3i * w3r - x3r * w3i
+        s0r = ar + br
+        s0i = ai + bi
+        s1r = ar - br
+        s1i = ai - bi
+        t0r = cr + dr
+        t0i = ci + di
+        t1r = cr - dr
+        t1i = ci - di
+        fbuf[zr + i0] = s0r + t0r
+        fbuf[zi + i0] = s0i + t0i
+        fbuf[zr + i2] = s0r - t0r
+        fbuf[zi + i2] = s0i - t0i
+        fbuf[zr + i1] = s1r - t1i
+        fbuf[zi + i1] = s1i + t1r
+        fbuf[zr + i3] = s1r + t1i
+        fbuf[zi + i3] = s1i - t1r
+
+
+@kernel_jit
+def _dit4_cols(fbuf, zr, zi, tw, q, g0, g1, j0, j1):
+    for j in range(j0, j1):
+        w1r = fbuf[tw + j]
+        w1i = fbuf[tw + q + j]
+        w2r = fbuf[tw + U(2) * q + j]
+        w2i = fbuf[tw + U(3) * q + j]
+        w3r = fbuf[tw + U(4) * q + j]
+        w3i = fbuf[tw + U(5) * q + j]
+        for g in range(g0, g1):
+            i0 = g * U(4) * q + j
+            i1 = i0 + q
+            i2 = i1 + q
+            i3 = i2 + q
+            ar = fbuf[zr + i0]
+            ai = fbuf[zi + i0]
+            x1r = fbuf[zr + i1]
+            x1i = fbuf[zi + i1]
+            x2r = fbuf[zr + i2]
+            x2i = fbuf[zi + i2]
+            x3r = fbuf[zr + i3]
+            x3i = fbuf[zi + i3]
+            br = x1r * w2r + x1i * w2i
+            bi = x1i * w2r - x1r * w2i
+            cr = x2r * w1r + x2i * w1i
+            ci = x2i * w1r - x2r * w1i
+            dr = x3r * w3r + x3i * w3i
+            di = x3i * w3r - x3r * w3i
+            s0r = ar + br
+            s0i = ai + bi
+            s1r = ar - br
+            s1i = ai - bi
+            t0r = cr + dr
+            t0i = ci + di
+            t1r = cr - dr
+            t1i = ci - di
+            fbuf[zr + i0] = s0r + t0r
+            fbuf[zi + i0] = s0i + t0i
+            fbuf[zr + i2] = s0r - t0r
+            fbuf[zi + i2] = s0i - t0i
+            fbuf[zr + i1] = s1r - t1i
+            fbuf[zi + i1] = s1i + t1r
+            fbuf[zr + i3] = s1r + t1i
+            fbuf[zi + i3] = s1i - t1r
 
 
 @kernel_jit
 def _dit4(fbuf, nch, work0, bins, tw, q, g0, g1, j0, j1):
-    # Inverse radix-4 DIT pass (conjugate twiddles), bit-reversed in, natural out:
-    #   a = x0, b = x1 w^-2j, c = x2 w^-j, d = x3 w^-3j
-    #   y0 = (a + b) + (c + d)    y2 = (a + b) - (c + d)
-    #   y1 = (a - b) + i(c - d)   y3 = (a - b) - i(c - d)
+    # loop orders as in _dif4
     q = U(q)
     tw = U(tw)
     for c in range(nch):
         zr = U(work0 + 2 * c * bins)
         zi = zr + U(bins)
-        for g in range(U(g0), U(g1)):
-            b = g * U(4) * q
-            for j in range(U(j0), U(j1)):
-                i0 = b + j
-                i1 = i0 + q
-                i2 = i1 + q
-                i3 = i2 + q
-                w1r = fbuf[tw + j]
-                w1i = fbuf[tw + q + j]
-                w2r = fbuf[tw + U(2) * q + j]
-                w2i = fbuf[tw + U(3) * q + j]
-                w3r = fbuf[tw + U(4) * q + j]
-                w3i = fbuf[tw + U(5) * q + j]
-                ar = fbuf[zr + i0]
-                ai = fbuf[zi + i0]
-                x1r = fbuf[zr + i1]
-                x1i = fbuf[zi + i1]
-                x2r = fbuf[zr + i2]
-                x2i = fbuf[zi + i2]
-                x3r = fbuf[zr + i3]
-                x3i = fbuf[zi + i3]
-                br = x1r * w2r + x1i * w2i
-                bi = x1i * w2r - x1r * w2i
-                cr = x2r * w1r + x2i * w1i
-                ci = x2i * w1r - x2r * w1i
-                dr = x3r * w3r + x3i * w3i
-                di = x3i * w3r - x3r * w3i
-                s0r = ar + br
-                s0i = ai + bi
-                s1r = ar - br
-                s1i = ai - bi
-                t0r = cr + dr
-                t0i = ci + di
-                t1r = cr - dr
-                t1i = ci - di
-                fbuf[zr + i0] = s0r + t0r
-                fbuf[zi + i0] = s0i + t0i
-                fbuf[zr + i2] = s0r - t0r
-                fbuf[zi + i2] = s0i - t0i
-                fbuf[zr + i1] = s1r - t1i
-                fbuf[zi + i1] = s1i + t1r
-                fbuf[zr + i3] = s1r + t1i
-                fbuf[zi + i3] = s1i - t1r
+        if q >= U(64):
+            for g in range(U(g0), U(g1)):
+                _dit4_run(fbuf, zr, zi, tw, q, g * U(4) * q, U(j0), U(j1))
+        else:
+            _dit4_cols(fbuf, zr, zi, tw, q, U(g0), U(g1), U(j0), U(j1))
 
 
 @kernel_jit
@@ -201,11 +318,35 @@ def _r2(fbuf, nch, work0, bins, m0, m1):
 
 
 @kernel_jit
-def _split(fbuf, ibuf, nch, work0, bins, fdl0, s, slot, ws, partner, p, r0, r1):
-    # Spectrum of the real frame from the complex FFT Z of its sample pairs, times 2:
+def _split_run(fbuf, zr, zi, xr, xi, wsr, wsi, c0, r0, r1):
+    # X2 at bit-reversed positions r0 <= r < r1 from Z at r and at its mirror c0 - r:
     #   X2[f] = (Z[f] + conj Z[P-f]) - i W^f (Z[f] - conj Z[P-f]),  W = exp(-i pi / P)
-    # at bit-reversed position r (f = rev(r)); r = P is the Nyquist bin (from Z[0]).
-    mask = p - 1
+    # (c0 - r decreases with r, so the loop vectorises with reversed loads).
+    for r in range(r0, r1):
+        m = c0 - r
+        fr = fbuf[zr + r]
+        fi = fbuf[zi + r]
+        gr = fbuf[zr + m]
+        gi = -fbuf[zi + m]
+        sr = fr + gr
+        si = fi + gi
+        dr = fr - gr
+        di = fi - gi
+        wr = fbuf[wsr + r]
+        wi = fbuf[wsi + r]
+        mr = wr * dr - wi * di
+        mi = wr * di + wi * dr
+        fbuf[xr + r] = sr + mi
+        fbuf[xi + r] = si - mr
+
+
+@kernel_jit
+def _split(fbuf, nch, work0, bins, fdl0, s, slot, ws, p, r0, r1):
+    # Spectrum of the real frame, times 2, from the complex FFT Z of its sample pairs
+    # (bit-reversed), for positions r0 <= r < r1 of [0, P]: position r holds f = rev(r);
+    # in bit-reversed order the mirror bin P - f of r >= 2 is 3 * 2^k - 1 - r, k the
+    # octave of r (2^k <= r < 2^(k+1)); r = 0 and r = P (Nyquist) read Z[0], r = 1 is its
+    # own mirror.
     wsr = U(ws)
     wsi = wsr + U(bins)
     for c in range(nch):
@@ -213,23 +354,25 @@ def _split(fbuf, ibuf, nch, work0, bins, fdl0, s, slot, ws, partner, p, r0, r1):
         zi = zr + U(bins)
         xr = U(fdl0 + (c * s + slot) * 2 * bins)
         xi = xr + U(bins)
-        for r in range(U(r0), U(r1)):
-            a = U(np.int64(r) & mask)
-            m = U(ibuf[partner + np.int64(r)] & mask)
-            fr = fbuf[zr + a]
-            fi = fbuf[zi + a]
-            gr = fbuf[zr + m]
-            gi = -fbuf[zi + m]
-            sr = fr + gr
-            si = fi + gi
-            dr = fr - gr
-            di = fi - gi
-            wr = fbuf[wsr + r]
-            wi = fbuf[wsi + r]
-            mr = wr * dr - wi * di
-            mi = wr * di + wi * dr
-            fbuf[xr + r] = sr + mi
-            fbuf[xi + r] = si - mr
+        # r = 0 and 1: their own mirrors (c0 = 2r)
+        for r in range(r0, min(r1, 2)):
+            _split_run(fbuf, zr, zi, xr, xi, wsr, wsi, U(2 * r), U(r), U(r + 1))
+        lo = 2
+        while lo < p:
+            a = max(r0, lo)
+            b = min(r1, 2 * lo)
+            if a < b:
+                _split_run(fbuf, zr, zi, xr, xi, wsr, wsi, U(3 * lo - 1), U(a), U(b))
+            lo *= 2
+        if r1 > p:
+            # Nyquist: X2[P] = (Z0 + conj Z0) + i (Z0 - conj Z0) (W^P = -1, table entry)
+            fr = fbuf[zr]
+            fi = fbuf[zi]
+            wr = fbuf[wsr + U(p)]
+            mr = wr * (fr - fr)
+            mi = wr * (fi + fi)
+            fbuf[xr + U(p)] = fr + fr + mi
+            fbuf[xi + U(p)] = (fi - fi) - mr
 
 
 @kernel_jit
@@ -268,48 +411,64 @@ def _mac(fbuf, nch, nh, work0, bins, fdl0, s, hoff, npart, frame, r0, r1):
 
 
 @kernel_jit
-def _isplit(fbuf, ibuf, nch, work0, bins, ws, partner, p, r0, r1):
-    # Inverse split, in place on the work line, pairs (r, partner[r]) together:
-    #   Z[f] = (Y[f] + conj Y[P-f]) + i (Y[f] - conj Y[P-f]) conj(W^f)
-    # r = 0 pairs with the Nyquist bin at P (read only); f = P/2 pairs with itself.
+def _isplit_pair(fbuf, zr, zi, wsr, wsi, r, m, both):
+    # Z[f] = (Y[f] + conj Y[P-f]) + i (Y[f] - conj Y[P-f]) conj(W^f) at r (f = rev(r)),
+    # and the same at its mirror m when ``both`` (in place: both read before written).
+    ar = fbuf[zr + r]
+    ai = fbuf[zi + r]
+    br = fbuf[zr + m]
+    bi = fbuf[zi + m]
+    sr = ar + br
+    si = ai - bi
+    dr = ar - br
+    di = ai + bi
+    wr = fbuf[wsr + r]
+    wi = fbuf[wsi + r]
+    orr = dr * wr + di * wi
+    oi = di * wr - dr * wi
+    fbuf[zr + r] = sr - oi
+    fbuf[zi + r] = si + orr
+    if both:
+        sr = br + ar
+        si = bi - ai
+        dr = br - ar
+        di = bi + ai
+        wr = fbuf[wsr + m]
+        wi = fbuf[wsi + m]
+        orr = dr * wr + di * wi
+        oi = di * wr - dr * wi
+        fbuf[zr + m] = sr - oi
+        fbuf[zi + m] = si + orr
+
+
+@kernel_jit
+def _isplit_run(fbuf, zr, zi, wsr, wsi, c0, r0, r1):
+    # pairs (r, c0 - r) for r0 <= r < r1, all in the lower half of one octave
+    for r in range(r0, r1):
+        _isplit_pair(fbuf, zr, zi, wsr, wsi, r, c0 - r, True)
+
+
+@kernel_jit
+def _isplit(fbuf, nch, work0, bins, ws, p, r0, r1):
+    # Inverse split, in place on the work line, for positions r0 <= r < r1 of [0, P):
+    # each pair (r, mirror) is done once, by the lower r of the octave; r = 0 pairs with
+    # the Nyquist bin at P (read only), r = 1 with itself.
     wsr = U(ws)
     wsi = wsr + U(bins)
     for c in range(nch):
         zr = U(work0 + 2 * c * bins)
         zi = zr + U(bins)
-        for r in range(r0, r1):
-            m = ibuf[partner + r]
-            if m < r:
-                continue
-            ur = U(r)
-            um = U(m)
-            ar = fbuf[zr + ur]
-            ai = fbuf[zi + ur]
-            br = fbuf[zr + um]
-            bi = fbuf[zi + um]
-            # position r
-            sr = ar + br
-            si = ai - bi
-            dr = ar - br
-            di = ai + bi
-            wr = fbuf[wsr + ur]
-            wi = fbuf[wsi + ur]
-            orr = dr * wr + di * wi
-            oi = di * wr - dr * wi
-            fbuf[zr + ur] = sr - oi
-            fbuf[zi + ur] = si + orr
-            if m != r and m < p:
-                # position m: Y = acc[m], mirror acc[r]
-                sr = br + ar
-                si = bi - ai
-                dr = br - ar
-                di = bi + ai
-                wr = fbuf[wsr + um]
-                wi = fbuf[wsi + um]
-                orr = dr * wr + di * wi
-                oi = di * wr - dr * wi
-                fbuf[zr + um] = sr - oi
-                fbuf[zi + um] = si + orr
+        if r0 <= 0 < r1:
+            _isplit_pair(fbuf, zr, zi, wsr, wsi, U(0), U(p), False)
+        if r0 <= 1 < r1:
+            _isplit_pair(fbuf, zr, zi, wsr, wsi, U(1), U(1), False)
+        lo = 2
+        while lo < p:
+            a = max(r0, lo)
+            b = min(r1, lo + lo // 2)
+            if a < b:
+                _isplit_run(fbuf, zr, zi, wsr, wsi, U(3 * lo - 1), U(a), U(b))
+            lo *= 2
 
 
 @kernel_jit
@@ -337,7 +496,6 @@ def _run_ops(fbuf, ibuf, sg, frame, op_lo, op_hi, bank, clip):
     fdl0 = ibuf[sg + SEG_FDL]
     s = ibuf[sg + SEG_S]
     ws = ibuf[sg + SEG_WS]
-    partner = ibuf[sg + SEG_PARTNER]
     twtab = ibuf[HDR_TWTAB]
     t = frame * p
     for k in range(op_lo, op_hi):
@@ -359,12 +517,12 @@ def _run_ops(fbuf, ibuf, sg, frame, op_lo, op_hi, bank, clip):
         elif code == OP_R2:
             _r2(fbuf, nch, work0, bins, a, b)
         elif code == OP_SPLIT:
-            _split(fbuf, ibuf, nch, work0, bins, fdl0, s, frame % s, ws, partner, p, a, b)
+            _split(fbuf, nch, work0, bins, fdl0, s, frame % s, ws, p, a, b)
         elif code == OP_MAC:
             _mac(fbuf, nch, ibuf[HDR_NH], work0, bins, fdl0, s, ibuf[sg + SEG_H0 + bank],
                  ibuf[sg + SEG_N], frame - ibuf[sg + SEG_E], a, b)
         elif code == OP_ISPLIT:
-            _isplit(fbuf, ibuf, nch, work0, bins, ws, partner, p, a, b)
+            _isplit(fbuf, nch, work0, bins, ws, p, a, b)
         elif code == OP_OUT:
             _out(fbuf, nch, work0, bins, ibuf[HDR_OUT], ibuf[HDR_ROUT],
                  t - p + ibuf[sg + SEG_DELTA], p // 2, clip, a, b)
@@ -470,8 +628,9 @@ def process_block(x, y, fbuf, ibuf):
             first = max(1, (t0 - ibuf[sg + SEG_DELTA]) // p + 1)
             for j in range(first, frame):
                 _run_ops(fbuf, ibuf, sg, j, inv0, nops, new, t0)
-            if ibuf[sg + SEG_OP] > inv0:
-                _run_ops(fbuf, ibuf, sg, frame, inv0, ibuf[sg + SEG_OP], new, t0)
+            # The frame in progress: its work lines were just reused, so redo its
+            # ops from the start (the forward ones give the same values again).
+            _run_ops(fbuf, ibuf, sg, frame, 0, ibuf[sg + SEG_OP], new, t0)
         scratch = U(ibuf[HDR_SCRATCH])
         ramp = U(ibuf[HDR_XFADE])
         for c in range(nch):
@@ -493,6 +652,7 @@ def process_block(x, y, fbuf, ibuf):
 
 
 _prepared = set()
+_prepare_lock = threading.Lock()   # constructors only; process_block takes no lock
 
 
 def prepare(dtype, ndims):
@@ -507,15 +667,16 @@ def prepare(dtype, ndims):
     from numba import types
 
     ft = numba.from_dtype(np.dtype(dtype))
-    todo = [nd for nd in ndims if (np.dtype(dtype), nd) not in _prepared]
-    if not todo:
-        return
-    process_block.disable_compile(False)
-    try:
-        for nd in todo:
-            process_block.compile((types.Array(ft, nd, "C", readonly=True),
-                                   types.Array(ft, nd, "C"), types.Array(ft, 1, "C"),
-                                   types.Array(types.int64, 1, "C")))
-            _prepared.add((np.dtype(dtype), nd))
-    finally:
-        process_block.disable_compile(True)
+    with _prepare_lock:
+        todo = [nd for nd in ndims if (np.dtype(dtype), nd) not in _prepared]
+        if not todo:
+            return
+        process_block.disable_compile(False)
+        try:
+            for nd in todo:
+                process_block.compile((types.Array(ft, nd, "C", readonly=True),
+                                       types.Array(ft, nd, "C"), types.Array(ft, 1, "C"),
+                                       types.Array(types.int64, 1, "C")))
+                _prepared.add((np.dtype(dtype), nd))
+        finally:
+            process_block.disable_compile(True)

@@ -60,7 +60,6 @@ SEG_FDL = 15       # fbuf offset of the delay line (channels x S spectra)
 SEG_H0 = 16        # fbuf offset of bank 0's spectra (NH x N spectra)
 SEG_H1 = 17        # fbuf offset of bank 1's spectra
 SEG_WS = 18        # fbuf offset of the split twiddles W^rev(r) (re line, im line)
-SEG_PARTNER = 19   # ibuf offset of partner[r]: position of bin P - rev(r) (P + 1 entries)
 SEG_OFFSET = 20    # first tap of the segment (informational)
 SEG_SIZE = 24
 
@@ -79,7 +78,7 @@ OP_DIF4 = 2        # (q, g0, g1, j0, j1): radix-4 decimation-in-frequency pass
 OP_R2 = 3          # (m0, m1): radix-2 butterflies on pairs (2m, 2m+1)
 OP_SPLIT = 4       # (r0, r1): real-FFT split, spectrum bins r into the delay line
 OP_MAC = 5         # (r0, r1): sum over partitions of filter x delayed spectra
-OP_ISPLIT = 6      # (r0, r1): inverse split (in place, pairs r / partner[r])
+OP_ISPLIT = 6      # (r0, r1): inverse split (in place, each bin with its mirror P - f)
 OP_DIT4 = 7        # (q, g0, g1, j0, j1): inverse radix-4 decimation-in-time pass
 OP_OUT = 8         # (n0, n1): overlap-save output, samples 2(n - P/2) and +1
 
@@ -112,7 +111,8 @@ def _forward(fbuf, ibuf, sg, j):
     """2 x the DFT of the 2P input samples ending at frame ``j``'s end, into the delay
     line, bit-reversed (bins 0..P-1) with the Nyquist bin at P, as the filter spectra are."""
     nch, rin = ibuf[HDR_NCH], ibuf[HDR_RIN]
-    p, s, bins, bits = ibuf[sg + SEG_P], ibuf[sg + SEG_S], ibuf[sg + SEG_BINS], ibuf[sg + SEG_LOG2P]
+    p, s = ibuf[sg + SEG_P], ibuf[sg + SEG_S]
+    bins, bits = ibuf[sg + SEG_BINS], ibuf[sg + SEG_LOG2P]
     t = j * p
     for c in range(nch):
         ring = ibuf[HDR_IN] + c * rin
@@ -128,7 +128,8 @@ def _inverse(fbuf, ibuf, sg, j, bank, clip):
     """Frame ``j``'s output: filter spectra times delayed input spectra, summed over the
     partitions, inverse DFT, last P samples added to the output ring from ``clip`` on."""
     nch, nh, rout = ibuf[HDR_NCH], ibuf[HDR_NH], ibuf[HDR_ROUT]
-    p, n_part, e, delta = ibuf[sg + SEG_P], ibuf[sg + SEG_N], ibuf[sg + SEG_E], ibuf[sg + SEG_DELTA]
+    p, n_part = ibuf[sg + SEG_P], ibuf[sg + SEG_N]
+    e, delta = ibuf[sg + SEG_E], ibuf[sg + SEG_DELTA]
     s, bins, bits = ibuf[sg + SEG_S], ibuf[sg + SEG_BINS], ibuf[sg + SEG_LOG2P]
     h_off = ibuf[sg + SEG_H0 + bank]
     t = j * p

@@ -2,7 +2,7 @@
 """Cython kernels of ``fastdeconv.nn``: phase correlation and polyphase packing.
 
 Mirrors ``fastdeconv/kernels/numba/transposed.py`` line by line: ``_acc2``, ``_acc1``,
-``_work_item``, ``_pack_row``, ``phase_correlate(_parallel)`` and ``phase_pack(_parallel)``
+``_work_item``, ``_pack_plane``, ``phase_correlate(_parallel)`` and ``phase_pack(_parallel)``
 have the same names, the same loops and (for the public four) the same arguments;
 change both files together.  The contract (what each kernel computes, the ``dims``
 vectors) is stated in the Numba module's docstring.
@@ -262,8 +262,10 @@ def phase_correlate_parallel(const floating[::1] x, const long long[::1] offsets
     free(scratch)
 
 
-cdef inline void _pack_row(const floating* x, const long long* dims, floating* out,
-                           Py_ssize_t row) noexcept nogil:
+cdef inline void _pack_plane(const floating* x, const long long* dims, floating* out,
+                             Py_ssize_t plane) noexcept nogil:
+    # One (channel, residue) plane of the output: the index is decoded once (divisions
+    # by run-time values cost tens of cycles), then its rows are filled in order.
     cdef Py_ssize_t d = dims[1]
     cdef Py_ssize_t h = dims[2]
     cdef Py_ssize_t w = dims[3]
@@ -273,25 +275,13 @@ cdef inline void _pack_row(const floating* x, const long long* dims, floating* o
     cdef Py_ssize_t dq = dims[7]
     cdef Py_ssize_t hq = dims[8]
     cdef Py_ssize_t wq = dims[9]
-    cdef Py_ssize_t b, rest, a, rw, rh, rd, c, o, i, k, lead, e0, last, e1, src, e
-    # row -> (c, rd, rh, rw, a, b): the output's rows in memory order.
-    b = row % hq
-    rest = row // hq
-    a = rest % dq
-    rest = rest // dq
-    rw = rest % sw
-    rest = rest // sw
+    cdef Py_ssize_t rw, rest, rh, rd, c, lead, e0, last, e1, o, a, i, b, k, e, src
+    rw = plane % sw
+    rest = plane // sw
     rh = rest % sh
     rest = rest // sh
     rd = rest % sd
     c = rest // sd
-    o = row * wq
-    i = a * sd + rd - dims[10]
-    k = b * sh + rh - dims[11]
-    if i < 0 or i >= d or k < 0 or k >= h:
-        for e in range(wq):
-            out[o + e] = 0
-        return
     # Columns e with 0 <= e*sw + rw - LW < w are copied, the others are padding.
     lead = dims[12] - rw
     e0 = (lead + sw - 1) // sw if lead > 0 else 0
@@ -299,29 +289,43 @@ cdef inline void _pack_row(const floating* x, const long long* dims, floating* o
     e1 = min(wq, last // sw + 1) if last >= 0 else 0
     e0 = min(e0, wq)
     e1 = max(e1, e0)
-    for e in range(e0):
-        out[o + e] = 0
-    src = ((c * d + i) * h + k) * w - lead
-    for e in range(e0, e1):
-        out[o + e] = x[src + e * sw]
-    for e in range(e1, wq):
-        out[o + e] = 0
+    o = plane * dq * hq * wq
+    for a in range(dq):
+        i = a * sd + rd - dims[10]
+        for b in range(hq):
+            k = b * sh + rh - dims[11]
+            if i < 0 or i >= d or k < 0 or k >= h:
+                for e in range(wq):
+                    out[o + e] = 0
+            else:
+                for e in range(e0):
+                    out[o + e] = 0
+                src = ((c * d + i) * h + k) * w - lead
+                if sw == 1:  # plain padding (transposed convolutions): a vector copy
+                    for e in range(e0, e1):
+                        out[o + e] = x[src + e]
+                else:
+                    for e in range(e0, e1):
+                        out[o + e] = x[src + e * sw]
+                for e in range(e1, wq):
+                    out[o + e] = 0
+            o += wq
 
 
 def phase_pack(const floating[::1] x, const long long[::1] dims, floating[::1] out):
-    cdef Py_ssize_t nrows = dims[0] * dims[4] * dims[5] * dims[6] * dims[7] * dims[8]
-    cdef Py_ssize_t row
+    cdef Py_ssize_t nplanes = dims[0] * dims[4] * dims[5] * dims[6]
+    cdef Py_ssize_t plane
     with nogil:
-        for row in range(nrows):
-            _pack_row(&x[0], &dims[0], &out[0], row)
+        for plane in range(nplanes):
+            _pack_plane(&x[0], &dims[0], &out[0], plane)
 
 
 def phase_pack_parallel(const floating[::1] x, const long long[::1] dims,
                         floating[::1] out):
-    cdef Py_ssize_t nrows = dims[0] * dims[4] * dims[5] * dims[6] * dims[7] * dims[8]
+    cdef Py_ssize_t nplanes = dims[0] * dims[4] * dims[5] * dims[6]
     cdef const floating* xp = &x[0]
     cdef const long long* dp = &dims[0]
     cdef floating* outp = &out[0]
-    cdef Py_ssize_t row
-    for row in prange(nrows, nogil=True, schedule='static', num_threads=_num_threads):
-        _pack_row(xp, dp, outp, row)
+    cdef Py_ssize_t plane
+    for plane in prange(nplanes, nogil=True, schedule='static', num_threads=_num_threads):
+        _pack_plane(xp, dp, outp, plane)

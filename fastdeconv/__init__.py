@@ -5,9 +5,11 @@ extensions; the first call that needs a kernel loads (and, for Numba, compiles o
 reloads from cache) it.
 """
 from ._backends import backends, get_backend, get_num_threads, set_backend, set_num_threads
-from . import psf, stream
+from . import nn, psf, stream
 from .convolution import (choose_conv_method, convolve, convolve2d, correlate,
                           correlate2d, fftconvolve, oaconvolve)
+from .nn import (conv, conv1d, conv2d, conv3d, conv_transpose, conv_transpose1d,
+                 conv_transpose2d, conv_transpose3d)
 from .stream import StreamingConvolver, StreamingDeconvolver, inverse_filter_design
 from .restoration import (blind_richardson_lucy, deconvolve, inverse_filter, landweber,
                           richardson_lucy, tikhonov, unsupervised_wiener, wiener)
@@ -20,4 +22,6 @@ __all__ = [
     "choose_conv_method", "deconvolve", "inverse_filter", "wiener", "unsupervised_wiener",
     "tikhonov", "richardson_lucy", "landweber", "blind_richardson_lucy", "psf",
     "stream", "StreamingConvolver", "StreamingDeconvolver", "inverse_filter_design",
+    "nn", "conv", "conv_transpose", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+    "conv_transpose2d", "conv_transpose3d",
 ]

@@ -35,9 +35,14 @@ __all__ = ["conv", "conv_transpose", "conv1d", "conv2d", "conv3d", "conv_transpo
 PADDING_MODES = {"zeros": None, "reflect": "reflect", "replicate": "edge",
                  "circular": "wrap", "wrap": "wrap"}
 
-# Multiply-adds above which the threaded kernel pays off (thread start-up is ~10-20 us,
-# a core does ~10 GMAC/s in this kernel).
-PARALLEL_MIN_WORK = 150_000
+# Multiply-adds above which the threaded kernel pays off: a core does ~25-30 GMAC/s in
+# this kernel and waking the second thread costs ~10-30 us; measured on a busy 2-core
+# machine, the crossover lies between 0.5 and 2 million.
+PARALLEL_MIN_WORK = 500_000
+# Elements above which the threaded packing kernel (a memory-bound copy) pays off.
+PACK_PARALLEL_MIN = 262_144
+# Zeros after the prepared input: lets the kernels round every block up to whole vectors.
+SLACK = 8
 # Bytes of one accumulator row block of a work item (two of them live in L1).
 CHUNK_BYTES = 4096
 # Work items wanted per thread, so uneven phases still balance.
@@ -51,9 +56,11 @@ def _int_tuple(value, nsp, name, minimum):
     def bad_type():
         return TypeError(f"{name} must be an int or a tuple of {nsp} ints, got {value!r}")
 
-    if isinstance(value, (bool, np.bool_)):
+    if type(value) is int:  # the common case, without the slow ABC checks below
+        vals = (value,) * nsp
+    elif isinstance(value, (bool, np.bool_)):
         raise bad_type()
-    if isinstance(value, numbers.Integral):
+    elif isinstance(value, numbers.Integral):
         vals = (int(value),) * nsp
     elif isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray)
                                               and value.ndim == 1):
@@ -193,7 +200,9 @@ def _fmt(sizes):
 # --------------------------------------------------------------------------- planning
 
 def _chunk_rows(wq, itemsize, work_rows, nthreads):
-    """Rows per work item: a block of ``CHUNK_BYTES``, fewer when threads would idle.
+    """Rows per work item: a block of at most ``CHUNK_BYTES``, fewer when threads would
+    idle, and balanced (31 + 1 rows become 16 + 16: short blocks pay the per-term
+    overhead for little work).
 
     ``work_rows`` is a list of (rows of a phase, items that share it) pairs."""
     rows = max(1, CHUNK_BYTES // itemsize // wq)
@@ -201,7 +210,8 @@ def _chunk_rows(wq, itemsize, work_rows, nthreads):
         while rows > 1 and sum(-(-r // rows) * m for r, m in work_rows) \
                 < ITEMS_PER_THREAD * nthreads:
             rows = (rows + 1) // 2
-    return rows
+    longest = max((r for r, _ in work_rows), default=1)
+    return max(1, -(-longest // -(-longest // rows)))
 
 
 def _finish_plan(geom, term_ptr, hq, wq, xg, n, groups, cog, oshape, ostride, itemsize,
@@ -332,50 +342,49 @@ def _transposed_weights(w5, groups, gather):
 
 # --------------------------------------------------------------------------- execution
 
-# Zeros after the prepared input: lets the kernels round every block up to whole vectors.
-SLACK = 8
-# Elements above which the threaded packing kernel pays off.
-PACK_PARALLEL_MIN = 65_536
-
-
-def _kernel(backend, name, parallel):
-    """Kernel ``name`` of ``backend``, threaded (with the thread count applied) or not."""
+def _kernels(backend, pack_size, work):
+    """``(phase_pack, phase_correlate)`` of ``backend`` for a problem of this size:
+    the threaded variants (thread count applied once) where they pay off."""
     mod = kernel_module(backend, "transposed")
-    if not parallel or get_num_threads() < 2:
-        return getattr(mod, name)
-    if backend == "numba":
-        sync_threads(backend)
+    nthreads = get_num_threads()
+    par_pack = pack_size >= PACK_PARALLEL_MIN and nthreads > 1
+    par_corr = work >= PARALLEL_MIN_WORK and nthreads > 1
+    if par_pack or par_corr:
+        if backend == "numba":
+            sync_threads(backend)
+        else:
+            mod.set_num_threads(nthreads)
+    return (mod.phase_pack_parallel if par_pack else mod.phase_pack,
+            mod.phase_correlate_parallel if par_corr else mod.phase_correlate)
+
+
+def _run(backend, x5, pack, size, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
+         out, work):
+    """Pack ``x5`` into its padded polyphase buffer (unless ``pack`` is None: then ``x5``
+    is its own buffer) and run the phase correlation into ``out``."""
+    phase_pack, phase_correlate = _kernels(backend, 0 if pack is None else size, work)
+    if pack is None:
+        xb = x5.reshape(-1)
     else:
-        mod.set_num_threads(get_num_threads())
-    return getattr(mod, name + "_parallel")
+        xb = np.empty(size + SLACK, x5.dtype)
+        xb[size:] = 0
+        phase_pack(x5.reshape(-1), pack, xb)
+    phase_correlate(xb, offsets, term_ptr, weights.reshape(-1), bias, geom, chunk_ptr, dims,
+                    out.reshape(-1))
 
 
-def _pack(backend, x5, pack, size):
-    """The padded polyphase buffer of ``x5`` (flat, ``SLACK`` zeros at the end)."""
-    flat = np.empty(size + SLACK, x5.dtype)
-    flat[size:] = 0
-    _kernel(backend, "phase_pack", size >= PACK_PARALLEL_MIN)(x5.reshape(-1), pack, flat)
-    return flat
-
-
-def _correlate(backend, xb, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out,
-               work):
-    _kernel(backend, "phase_correlate", work >= PARALLEL_MIN_WORK)(
-        xb, offsets, term_ptr, weights.reshape(-1), bias, geom, chunk_ptr, dims,
-        out.reshape(-1))
-
-
-def _conv5(x5, w5, bias, stride, lo, hi, dilation, groups, pad_mode, backend):
-    """Convolution of canonical 5-D arrays; ``lo``/``hi`` are 3-tuples."""
+def _conv5(x5, w5, bias, stride, lo, hi, dilation, groups, pad_mode, backend, nsp):
+    """Convolution of canonical 5-D arrays; ``lo``/``hi`` are 3-tuples (``nsp`` only
+    shapes the messages)."""
     if pad_mode is not None and any(lo + hi):
         x5 = np.pad(x5, [(0, 0), (0, 0)] + list(zip(lo, hi)), mode=pad_mode)
         lo = hi = (0, 0, 0)
     padded = [size + a + b for size, a, b in zip(x5.shape[2:], lo, hi)]
     eff = [d * (k - 1) + 1 for d, k in zip(dilation, w5.shape[2:])]
     if any(p < e for p, e in zip(padded, eff)):
-        raise ValueError(f"the padded input size per channel ({_fmt(padded)}) is smaller "
-                         f"than the dilated kernel ({_fmt(eff)}): the kernel must fit in "
-                         f"the padded input")
+        raise ValueError(f"the padded input size per channel ({_fmt(padded[3 - nsp:])}) "
+                         f"is smaller than the dilated kernel ({_fmt(eff[3 - nsp:])}): "
+                         f"the kernel must fit in the padded input")
     n, cout = x5.shape[0], w5.shape[0]
     if backend == "python":
         oshape = tuple((p - e) // s + 1 for p, e, s in zip(padded, eff, stride))
@@ -389,27 +398,28 @@ def _conv5(x5, w5, bias, stride, lo, hi, dilation, groups, pad_mode, backend):
     out = np.empty((n, cout) + oshape, x5.dtype)
     if n == 0:
         return out
-    if x5.shape[1] == 0:
+    if x5.size == 0:  # no channels, or nothing but zero padding: all sums are empty
         out[...] = bias.reshape(-1, 1, 1, 1)
         return out
     if stride == (1, 1, 1) and not any(lo + hi):
-        xb = x5.reshape(-1)  # the input is its own (only) phase plane
-    else:
-        xb = _pack(backend, x5, pack, size)
-    _correlate(backend, xb, offsets, term_ptr, w5, bias, geom, chunk_ptr, dims, out, work)
+        pack = None  # the input is its own (only) phase plane
+    _run(backend, x5, pack, size, offsets, term_ptr, w5, bias, geom, chunk_ptr, dims, out,
+         work)
     return out
 
 
 def _conv_transpose5(x5, w5, bias, stride, padding, output_padding, dilation, groups,
-                     backend):
-    """Transposed convolution of canonical 5-D arrays."""
+                     backend, nsp):
+    """Transposed convolution of canonical 5-D arrays (``nsp`` only shapes the
+    messages)."""
     insize = x5.shape[2:]
     oshape = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
                    zip(insize, stride, padding, dilation, w5.shape[2:], output_padding))
     if min(oshape) < 1:
-        raise ValueError(f"the output size per channel ({_fmt(oshape)}) computed from the "
-                         f"input size ({_fmt(insize)}) and stride, padding, dilation, "
-                         f"output_padding is too small: padding is too large")
+        raise ValueError(f"the output size per channel ({_fmt(oshape[3 - nsp:])}) "
+                         f"computed from the input size ({_fmt(insize[3 - nsp:])}) and "
+                         f"stride, padding, dilation, output_padding is too small: "
+                         f"padding is too large")
     n, cout = x5.shape[0], w5.shape[1] * groups
     if backend == "python":
         out = np.empty((n, cout) + oshape, x5.dtype)
@@ -425,10 +435,9 @@ def _conv_transpose5(x5, w5, bias, stride, padding, output_padding, dilation, gr
     if x5.size == 0:
         out[...] = bias.reshape(-1, 1, 1, 1)
         return out
-    xb = x5.reshape(-1) if size == x5.size else _pack(backend, x5, pack, size)
     weights = _transposed_weights(w5, groups, gather)
-    _correlate(backend, xb, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out,
-               work)
+    _run(backend, x5, None if size == x5.size else pack, size, offsets, term_ptr, weights,
+         bias, geom, chunk_ptr, dims, out, work)
     return out
 
 
@@ -451,7 +460,7 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, back
     lo, hi = _conv_padding(padding, nsp, stride, dilation, w5.shape[5 - nsp:])
     one, zero = (1,) * (3 - nsp), (0,) * (3 - nsp)
     out = _conv5(x5, w5, bias, one + stride, zero + lo, zero + hi, one + dilation, groups,
-                 pad_mode, backend)
+                 pad_mode, backend, nsp)
     return _squeeze(out, nsp, unbatched)
 
 
@@ -475,7 +484,7 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
                              f"stride={stride}, dilation={dilation}")
     one, zero = (1,) * (3 - nsp), (0,) * (3 - nsp)
     out = _conv_transpose5(x5, w5, bias, one + stride, zero + padding,
-                           zero + output_padding, one + dilation, groups, backend)
+                           zero + output_padding, one + dilation, groups, backend, nsp)
     return _squeeze(out, nsp, unbatched)
 
 
@@ -486,7 +495,7 @@ _CONV_DOC = """{summary}
     x : array_like, shape ``(N, C_in, {sp})`` or ``(C_in, {sp})``
         Input batch (or one unbatched sample).  Real numbers of any dtype.
     weight : array_like, shape ``(C_out, C_in / groups, {kp})``
-        Filters, laid out as ``torch.nn.functional.conv{n}`` takes them.
+        Filters, laid out as ``{tconv}`` takes them.
     bias : array_like, shape ``(C_out,)``, optional
         Added to every output sample of each channel.
     stride : int or tuple of ints
@@ -501,7 +510,7 @@ _CONV_DOC = """{summary}
         Channels are split into ``groups`` groups, each convolved with its own filters;
         must divide ``C_in`` and ``C_out`` (default 1).
     padding_mode : {{'zeros', 'reflect', 'replicate', 'circular'}}, keyword-only
-        What the padding holds, with ``torch.nn.Conv{n}``'s meaning: zeros, the mirror
+        What the padding holds, with ``{tmod}``'s meaning: zeros, the mirror
         image without the edge sample, the edge sample, or the periodic continuation
         (alias ``'wrap'``).  Unlike PyTorch, ``'reflect'`` and ``'circular'`` also accept
         paddings larger than the input (numpy.pad's repeated extension).
@@ -527,7 +536,7 @@ _CONV_DOC = """{summary}
 
     See Also
     --------
-    torch.nn.functional.conv{n} : the PyTorch function with the same semantics.
+    torch.nn.functional.conv{see} : the PyTorch function with the same semantics.
     conv_transpose{n} : its adjoint.
     fastdeconv.correlate : N-D correlation with scipy semantics.
 
@@ -558,7 +567,7 @@ _CONVT_DOC = """{summary}
     x : array_like, shape ``(N, C_in, {sp})`` or ``(C_in, {sp})``
         Input batch (or one unbatched sample).  Real numbers of any dtype.
     weight : array_like, shape ``(C_in, C_out / groups, {kp})``
-        Filters, laid out as ``torch.nn.functional.conv_transpose{n}`` takes them.
+        Filters, laid out as ``{tconvt}`` takes them.
     bias : array_like, shape ``(C_out,)``, optional
         Added to every output sample of each channel.
     stride : int or tuple of ints
@@ -596,7 +605,8 @@ _CONVT_DOC = """{summary}
 
     See Also
     --------
-    torch.nn.functional.conv_transpose{n} : the PyTorch function with the same semantics.
+    torch.nn.functional.conv_transpose{see} : the PyTorch function with the same
+        semantics.
     conv{n} : the convolution this is the adjoint of.
 
     Notes
@@ -622,8 +632,12 @@ _SPATIAL = {1: ("L", "kL", "L_out"), 2: ("H, W", "kH, kW", "H_out, W_out"),
 
 def _doc(template, summary, n, example):
     sp, kp, op = _SPATIAL.get(n, ("*spatial", "*kernel", "*spatial_out"))
+    rank = f"{n}d" if n else "{1,2,3}d"
+    seealso = f"{n}d" if n else "2d"  # a name See Also can link to
     return template.format(summary=summary, n=f"{n}d" if n else "", sp=sp, kp=kp, op=op,
-                           example=example)
+                           example=example, tconv=f"torch.nn.functional.conv{rank}",
+                           tconvt=f"torch.nn.functional.conv_transpose{rank}",
+                           tmod=f"torch.nn.Conv{rank}", see=seealso)
 
 
 def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,

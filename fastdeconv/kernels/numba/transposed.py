@@ -35,7 +35,7 @@ e) < (DQ, HQ, WQ)``::
 
 (0 where that index is outside ``x``), ``out`` being ``(NC, SD, SH, SW, DQ, HQ, WQ)``
 (it may be longer; the rest is not touched).  With unit strides it is plain zero
-padding.  ``phase_pack_parallel`` splits the rows over threads.
+padding.  ``phase_pack_parallel`` splits the ``(c, rd, rh, rw)`` planes over threads.
 
 How the public functions use it (``fastdeconv/nn.py``): a convolution with stride ``s``
 is one phase over the polyphase-decomposed, padded input (tap ``k*d = q*s + r`` reads
@@ -48,11 +48,14 @@ Why the loops have this shape: a work item is (batch, group, pair of output chan
 phase, block of ``ROWS`` rows).  The rows of a block are treated as one long row of
 ``(ROWS - 1)*WQ + nw`` columns, so the inner loop runs over many contiguous columns even
 when the image is narrow (the ``WQ - nw`` columns between rows are computed and
-dropped).  Each pass of the inner loop fuses four terms for two output channels: four
-input vectors feed eight FMAs, and each accumulator row is loaded and stored once per
-four terms; the accumulators (2 x 1024 values at most) stay in L1, and consecutive terms
-are the taps of one input channel, which read overlapping parts of its plane from L1.
-The finished block is then stored (with the output stride of its phase).
+dropped); where ``x`` has samples after the last one read (``fastdeconv.nn`` leaves 8
+zeros there), the block is rounded up to whole vectors, so no term ends in a scalar
+remainder loop.  Each pass of the inner loop fuses four terms for two output channels:
+four input vectors feed eight FMAs (two chains of four), and each accumulator row is
+loaded and stored once per four terms; the caller sizes ``ROWS`` so that the two
+accumulator rows stay in L1, and consecutive terms are the taps of one input channel,
+which read overlapping parts of its plane from L1.  The finished block is then stored
+(with the output stride of its phase).
 """
 import numpy as np
 from numba import prange
@@ -62,7 +65,7 @@ from ._config import kernel_jit
 __all__ = ["phase_correlate", "phase_correlate_parallel", "phase_pack", "phase_pack_parallel"]
 
 
-@kernel_jit(inline="always")
+@kernel_jit
 def _acc2(x, xb, offsets, t0, t1, weights, wa, wb, acc, aa, ab, n):
     # acc[aa + j] += sum_t weights[wa + t] * x[xb + offsets[t] + j] for j < n, and the
     # same for (wb, ab): the two output channels share every input load.
@@ -103,7 +106,7 @@ def _acc2(x, xb, offsets, t0, t1, weights, wa, wb, acc, aa, ab, n):
         t += 1
 
 
-@kernel_jit(inline="always")
+@kernel_jit
 def _acc1(x, xb, offsets, t0, t1, weights, wa, acc, aa, n):
     # _acc2 for a single output channel (the odd one of a group).
     n = np.uint64(n)
@@ -131,7 +134,7 @@ def _acc1(x, xb, offsets, t0, t1, weights, wa, acc, aa, n):
         t += 1
 
 
-@kernel_jit(inline="always")
+@kernel_jit
 def _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims, out, acc):
     ng = dims[1]
     nco = dims[2]
@@ -185,9 +188,9 @@ def _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
     half = acc.shape[0] // 2
     ba = bias[ca]
     bb = bias[cb]
-    for j in range(length):
+    for j in range(np.uint64(length)):
         acc[j] = ba
-        acc[half + j] = bb
+        acc[np.uint64(half) + j] = bb
     if two:
         _acc2(x, xb, offsets, t0, t1, weights, ca * nterms, cb * nterms, acc, 0, half,
               length)
@@ -199,15 +202,17 @@ def _work_item(item, x, offsets, term_ptr, weights, bias, geom, chunk_ptr, dims,
         uh = r - ud * hq
         if uh >= nh:
             continue  # a row between two depth slices of the plane
-        a = (r - r0) * wq
+        a = np.uint64((r - r0) * wq)
         ob = (od0 + sd * ud) * ho * wo + (oh0 + sh * uh) * wo + ow0
-        oa = (n * ng * nco + ca) * plane + ob
-        for uw in range(nw):
-            out[oa + sw * uw] = acc[a + uw]
+        oa = np.uint64((n * ng * nco + ca) * plane + ob)
+        usw = np.uint64(sw)
+        for uw in range(np.uint64(nw)):
+            out[oa + usw * uw] = acc[a + uw]
         if two:
-            oa += plane
-            for uw in range(nw):
-                out[oa + sw * uw] = acc[half + a + uw]
+            oa += np.uint64(plane)
+            a += np.uint64(half)
+            for uw in range(np.uint64(nw)):
+                out[oa + usw * uw] = acc[a + uw]
 
 
 @kernel_jit
@@ -235,8 +240,10 @@ def phase_correlate_parallel(x, offsets, term_ptr, weights, bias, geom, chunk_pt
                        out, acc)
 
 
-@kernel_jit(inline="always")
-def _pack_row(x, dims, out, row):
+@kernel_jit
+def _pack_plane(x, dims, out, plane):
+    # One (channel, residue) plane of the output: the index is decoded once (divisions
+    # by run-time values cost tens of cycles), then its rows are filled in order.
     d = dims[1]
     h = dims[2]
     w = dims[3]
@@ -246,24 +253,12 @@ def _pack_row(x, dims, out, row):
     dq = dims[7]
     hq = dims[8]
     wq = dims[9]
-    # row -> (c, rd, rh, rw, a, b): the output's rows in memory order.
-    b = row % hq
-    rest = row // hq
-    a = rest % dq
-    rest = rest // dq
-    rw = rest % sw
-    rest = rest // sw
+    rw = plane % sw
+    rest = plane // sw
     rh = rest % sh
     rest = rest // sh
     rd = rest % sd
     c = rest // sd
-    o = row * wq
-    i = a * sd + rd - dims[10]
-    k = b * sh + rh - dims[11]
-    if i < 0 or i >= d or k < 0 or k >= h:
-        for e in range(wq):
-            out[o + e] = 0
-        return
     # Columns e with 0 <= e*sw + rw - LW < w are copied, the others are padding.
     lead = dims[12] - rw
     e0 = (lead + sw - 1) // sw if lead > 0 else 0
@@ -271,24 +266,42 @@ def _pack_row(x, dims, out, row):
     e1 = min(wq, last // sw + 1) if last >= 0 else 0
     e0 = min(e0, wq)
     e1 = max(e1, e0)
-    for e in range(e0):
-        out[o + e] = 0
-    src = ((c * d + i) * h + k) * w - lead
-    for e in range(e0, e1):
-        out[o + e] = x[src + e * sw]
-    for e in range(e1, wq):
-        out[o + e] = 0
+    # Unsigned indices: Numba then drops its negative-index wrap-around, which kept the
+    # copy loop from vectorising (twice slower).
+    o = np.uint64(plane * dq * hq * wq)
+    uwq = np.uint64(wq)
+    usw = np.uint64(sw)
+    ue0 = np.uint64(e0)
+    ue1 = np.uint64(e1)
+    for a in range(dq):
+        i = a * sd + rd - dims[10]
+        for b in range(hq):
+            k = b * sh + rh - dims[11]
+            if i < 0 or i >= d or k < 0 or k >= h:
+                for e in range(uwq):
+                    out[o + e] = 0
+            else:
+                for e in range(ue0):
+                    out[o + e] = 0
+                src = np.uint64(((c * d + i) * h + k) * w - lead)
+                if sw == 1:  # plain padding (transposed convolutions): a vector copy
+                    for e in range(ue0, ue1):
+                        out[o + e] = x[src + e]
+                else:
+                    for e in range(ue0, ue1):
+                        out[o + e] = x[src + e * usw]
+                for e in range(ue1, uwq):
+                    out[o + e] = 0
+            o += uwq
 
 
 @kernel_jit
 def phase_pack(x, dims, out):
-    nrows = dims[0] * dims[4] * dims[5] * dims[6] * dims[7] * dims[8]
-    for row in range(nrows):
-        _pack_row(x, dims, out, row)
+    for plane in range(dims[0] * dims[4] * dims[5] * dims[6]):
+        _pack_plane(x, dims, out, plane)
 
 
 @kernel_jit(parallel=True)
 def phase_pack_parallel(x, dims, out):
-    nrows = dims[0] * dims[4] * dims[5] * dims[6] * dims[7] * dims[8]
-    for row in prange(nrows):
-        _pack_row(x, dims, out, row)
+    for plane in prange(dims[0] * dims[4] * dims[5] * dims[6]):
+        _pack_plane(x, dims, out, plane)

@@ -10,13 +10,15 @@ available backend.  An explicitly requested backend that is missing is an error.
 Importing this module imports neither Numba nor the extension modules: availability is
 probed without compiling, and a backend's kernels are loaded on first use.
 """
+import contextlib
 import contextvars
 import importlib
 import importlib.util
 import os
 import threading
 
-__all__ = ["backends", "get_backend", "set_backend", "get_num_threads", "set_num_threads"]
+__all__ = ["backends", "get_backend", "set_backend", "get_num_threads", "set_num_threads",
+           "thread_limit"]
 
 _ORDER = ("numba", "cython", "python")
 _MODULES = {
@@ -26,6 +28,7 @@ _MODULES = {
 }
 
 _context_backend = contextvars.ContextVar("fastdeconv_backend", default=None)
+_context_threads = contextvars.ContextVar("fastdeconv_threads", default=None)
 _state_lock = threading.Lock()
 _default_backend = None  # set by a plain set_backend() call
 _available = None
@@ -179,6 +182,9 @@ def get_num_threads():
     >>> fastdeconv.get_num_threads() >= 1
     True
     """
+    limit = _context_threads.get()
+    if limit is not None:
+        return limit
     if _num_threads is not None:
         return _num_threads
     env = os.environ.get("FASTDECONV_NUM_THREADS") or os.environ.get("NUMBA_NUM_THREADS")
@@ -208,6 +214,38 @@ def set_num_threads(n):
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     _num_threads = min(n, _max_threads())
+
+
+@contextlib.contextmanager
+def thread_limit(n):
+    """Use at most ``n`` threads in the calling thread (and asyncio task), inside the block.
+
+    For code that runs several fastdeconv calls at once itself (dask tasks, thread
+    pools): each call then uses ``n`` threads for its kernels and FFTs instead of
+    :func:`get_num_threads`'s process-wide count, which is left untouched.
+
+    Parameters
+    ----------
+    n : int
+        At least 1; values above the number of CPUs are clipped to it.
+
+    Examples
+    --------
+    >>> import fastdeconv
+    >>> from fastdeconv._backends import thread_limit
+    >>> with thread_limit(1):
+    ...     fastdeconv.get_num_threads()
+    1
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    token = _context_threads.set(min(n, _max_threads()))
+    try:
+        yield
+    finally:
+        _context_threads.reset(token)
 
 
 def kernels(name):

@@ -169,8 +169,11 @@ def set_backend(name):
     return _BackendSetting(name, previous)
 
 
+_CPU_COUNT = os.cpu_count() or 1
+
+
 def _max_threads():
-    return os.cpu_count() or 1
+    return _CPU_COUNT
 
 
 def get_num_threads():

@@ -12,8 +12,9 @@ import numpy as np
 from ._backends import get_num_threads, kernels
 
 # Output work (outputs x terms) above which the threaded kernel variant pays off:
-# measured on this machine, thread start-up is ~10-20 us, the kernel ~20 GFMA/s.
-PARALLEL_MIN_WORK = 200_000
+# measured on this machine, waking the threads costs ~20-50 us, the kernel runs at
+# ~20 GFMA/s per thread, so below ~1M terms one thread finishes first.
+PARALLEL_MIN_WORK = 1_000_000
 # Column block per work item: 8 KiB of output keeps it and the input streams in L1.
 BLOCK_BYTES = 4096
 

@@ -218,6 +218,9 @@ def _finish_plan(geom, term_ptr, hq, wq, xg, n, groups, cog, oshape, ostride, it
                  nthreads):
     """Chunking and the ``dims`` vector of the kernel contract."""
     npairs = (cog + 1) // 2
+    # Kernel layout invariant: each phase's rows/columns fit the padded plane (else the
+    # row decoding and the accumulator block overrun ``out`` and the scratch buffer).
+    assert all(nh <= hq and nw <= wq for _, nh, nw, *_ in geom), (geom, hq, wq)
     nrows = [(nd - 1) * hq + nh for nd, nh, *_ in geom]
     rows = _chunk_rows(wq, itemsize, [(r, n * groups * npairs) for r in nrows], nthreads)
     chunk_ptr = np.zeros(len(geom) + 1, np.int64)
@@ -289,6 +292,11 @@ def _transposed_axis(size, k, s, d, p, op):
         raw.append((r, count, taps, shifts))
     lo = max([0] + [-q for *_, shifts in raw for q in shifts])
     hi = max([0] + [c - 1 + q - (size - 1) for _, c, _, shifts in raw for q in shifts])
+    # The kernel lays every phase out on the padded plane (``count`` positions per row
+    # of ``size + lo + hi``), so each phase must fit there, including one that has no
+    # taps (e.g. output_padding beyond the taps' reach, or a residue no tap lands on):
+    # its count is not bounded by the shifts above.
+    hi = max([hi] + [c - (size + lo) for _, c, *_ in raw])
     phases = [(r, c, np.array(t, np.int64), np.array(q, np.int64) + lo)
               for r, c, t, q in raw]
     return out, lo, hi, phases

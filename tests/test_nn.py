@@ -236,6 +236,31 @@ def test_threaded_small_blocks_match_reference(compiled, small_work, op):
     assert_close(f(x, w, b, *args, backend=compiled), f(x, w, b, *args, backend="python"))
 
 
+@pytest.mark.parametrize("small", [False, True])
+def test_conv_transpose_phase_without_taps(compiled, small, request):
+    # Regression: a phase (output residue) that no tap reaches, here H (input 1 row,
+    # stride 2, padding 1, dilation 2), had more positions (2) than the padded input
+    # had rows (1): the kernel's row decoding wrote past ``out`` (heap corruption).
+    if small:
+        request.getfixturevalue("small_work")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 1, 6, 3, 4))
+    w = rng.standard_normal((1, 1, 3, 3, 2))
+    args = ((1, 2, 3), (0, 1, 2), (2, 2, 2), 1)
+    yc = nn.conv(x, w, None, *args, backend=compiled)
+    assert_close(yc, nn.conv(x, w, None, *args, backend="python"))
+    y = rng.standard_normal(yc.shape)
+    targs = ((1, 2, 3), (0, 1, 2), (0, 0, 2), 1, (2, 2, 2))
+    xt = nn.conv_transpose(y, w, None, *targs, backend=compiled)
+    assert xt.shape == x.shape
+    assert_close(xt, nn.conv_transpose(y, w, None, *targs, backend="python"))
+    # More tapless phases: output_padding beyond the taps' reach, on every axis.
+    x2, w2, b2 = _data((1, 2, 1, 1, 2), (2, 3, 1, 2, 1), 3, np.float64, seed=4)
+    targs2 = ((3, 3, 3), (0, 0, 0), (2, 2, 2), 1, (1, 2, 1))
+    assert_close(nn.conv_transpose(x2, w2, b2, *targs2, backend=compiled),
+                 nn.conv_transpose(x2, w2, b2, *targs2, backend="python"))
+
+
 def _plan_arrays(op, dtype):
     """Kernel arguments of a small 3-D problem, through the public planning code."""
     rng = np.random.default_rng(4)

@@ -290,7 +290,8 @@ def test_numba_cache_reloads_in_a_second_process(tmp_path):
         "import numpy as np, fastdeconv as fd, scipy.signal as ss\n"
         "from fastdeconv.kernels.numba import direct\n"
         "a = np.random.default_rng(0).standard_normal((300, 300))\n"
-        "k = np.ones((7, 7))\n"
+        # a non-separable kernel large enough for the threaded kernel variant
+        "k = np.random.default_rng(1).standard_normal((9, 9))\n"
         "small = fd.convolve(a[:5, :5], k[:3, :3], method='direct', backend='numba')\n"
         "big = fd.convolve(a, k, method='direct', backend='numba')\n"
         "assert np.allclose(big, ss.convolve(a, k, method='direct'))\n"

@@ -7,4 +7,15 @@
 Each package exposes ``correlate_terms`` (serial) and ``correlate_terms_parallel``
 (threads as set by :func:`fastdeconv.set_num_threads`) with the contract documented in
 ``numba/direct.py``.  Importing ``fastdeconv.kernels`` imports none of them.
+
+OpenMP wait policy: both compiled backends run on OpenMP (Numba's ``omp`` layer, the
+Cython modules' ``prange``).  With the default policy, idle worker threads spin after
+each parallel region; on a machine where another process holds a core, a parallel
+region then waits for a descheduled spinner: measured here, 50 Richardson-Lucy
+iterations took 260 ms instead of 109 ms and a 7x7 filter 16 ms instead of 11 ms,
+while on an idle machine passive waiting cost under 5 %.  So, unless the user chose a
+policy, passive waiting is requested before either backend loads the OpenMP runtime.
 """
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

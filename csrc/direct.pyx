@@ -25,11 +25,13 @@ count is the module's ``set_num_threads`` value (the package wrapper sets it fro
 """
 from cython cimport floating
 from cython.parallel cimport prange
+from libc.stdlib cimport free, malloc
 cimport openmp
 
 from _types cimport scalar_t
 
-__all__ = ["correlate_terms", "correlate_terms_parallel", "set_num_threads", "get_num_threads"]
+__all__ = ["correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
+           "correlate2d_mapped_parallel", "set_num_threads", "get_num_threads"]
 
 # Read by every prange; a C int, so the threads never touch a Python object.
 cdef int _num_threads = max(openmp.omp_get_max_threads(), 1)
@@ -424,3 +426,121 @@ def correlate_terms_parallel(const scalar_t[::1] x, const long long[::1] offsets
         j0 = (item - r * nchunks) * chunk
         n = min(chunk, ncols - j0)
         _row_block(xp, op, wp, ip[r] + j0, wo[r], outp, oo[r] + j0, n, nterms)
+
+
+# ---------------------------------------------------------------------------- 2-D, mapped
+# ``correlate2d_mapped``: contract and loops as in kernels/numba/direct.py.
+
+cdef inline scalar_t _mac(scalar_t a, scalar_t b, scalar_t c) noexcept nogil:
+    # c + a * b, fused where Numba's 'contract' fuses it
+    if scalar_t is float:
+        return FD_FMAF(a, b, c)
+    elif scalar_t is double:
+        return FD_FMA(a, b, c)
+    else:
+        return c + a * b
+
+
+cdef inline scalar_t _mapped_column(const scalar_t* x, Py_ssize_t W, const long long* rowmap,
+                                    const long long* colmap, const long long* tap_r,
+                                    const long long* tap_c, const scalar_t* weights,
+                                    Py_ssize_t nterms, scalar_t fv, Py_ssize_t plane,
+                                    Py_ssize_t o, Py_ssize_t j) noexcept nogil:
+    cdef scalar_t acc = 0
+    cdef Py_ssize_t k
+    cdef long long src, col
+    for k in range(nterms):
+        src = rowmap[o + tap_r[k]]
+        col = colmap[j + tap_c[k]]
+        if src >= 0 and col >= 0:
+            acc = _mac(weights[k], x[plane + src * W + col], acc)
+        else:
+            acc = _mac(weights[k], fv, acc)
+    return acc
+
+
+cdef void _mapped_band(const scalar_t* x, Py_ssize_t H, Py_ssize_t W, const long long* rowmap,
+                       const long long* colmap, const long long* tap_r,
+                       const long long* tap_c, const scalar_t* weights, Py_ssize_t nterms,
+                       scalar_t fv, scalar_t* out, Py_ssize_t OH, Py_ssize_t OW,
+                       Py_ssize_t lo, Py_ssize_t hi, bint edges, Py_ssize_t chunk,
+                       Py_ssize_t p, Py_ssize_t o_lo, Py_ssize_t o_hi) noexcept nogil:
+    cdef long long* offs = <long long*>malloc((nterms + 1) * sizeof(long long))
+    cdef scalar_t* ws = <scalar_t*>malloc((nterms + 1) * sizeof(scalar_t))
+    cdef Py_ssize_t plane = p * H * W
+    cdef bint inner = hi > lo
+    cdef Py_ssize_t o, orow, m, k, j, j0, n, base0
+    cdef long long src
+    cdef scalar_t const
+    for o in range(o_lo, o_hi):
+        orow = (p * OH + o) * OW
+        m = 0
+        const = 0
+        for k in range(nterms):
+            src = rowmap[o + tap_r[k]]
+            if src >= 0:
+                offs[m] = src * W + tap_c[k]
+                ws[m] = weights[k]
+                m += 1
+            else:
+                const = _mac(weights[k], fv, const)
+        if inner:
+            base0 = plane + colmap[lo] - lo
+            j0 = lo
+            while j0 < hi:
+                n = min(chunk, hi - j0)
+                _row_block(x, offs, ws, base0 + j0, 0, out, orow + j0, n, m)
+                if const != 0:
+                    for j in range(j0, j0 + n):
+                        out[orow + j] = out[orow + j] + const
+                j0 += chunk
+        if not edges:
+            continue
+        for j in range(lo if inner else OW):
+            out[orow + j] = _mapped_column(x, W, rowmap, colmap, tap_r, tap_c, weights,
+                                           nterms, fv, plane, o, j)
+        if inner:
+            for j in range(hi, OW):
+                out[orow + j] = _mapped_column(x, W, rowmap, colmap, tap_r, tap_c, weights,
+                                               nterms, fv, plane, o, j)
+    free(offs)
+    free(ws)
+
+
+def correlate2d_mapped(const scalar_t[::1] x, Py_ssize_t H, Py_ssize_t W,
+                       const long long[::1] rowmap, const long long[::1] colmap,
+                       const long long[::1] tap_r, const long long[::1] tap_c,
+                       const scalar_t[::1] weights, const scalar_t[::1] fill,
+                       scalar_t[::1] out, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t lo,
+                       Py_ssize_t hi, bint edges, Py_ssize_t band, Py_ssize_t chunk):
+    cdef Py_ssize_t planes = out.shape[0] // (OH * OW)
+    cdef Py_ssize_t nbands = (OH + band - 1) // band
+    cdef Py_ssize_t nterms = tap_r.shape[0]
+    cdef Py_ssize_t item, p, b
+    with nogil:
+        for item in range(planes * nbands):
+            p = item // nbands
+            b = item - p * nbands
+            _mapped_band(&x[0], H, W, &rowmap[0], &colmap[0], &tap_r[0], &tap_c[0],
+                         &weights[0], nterms, fill[0], &out[0], OH, OW, lo, hi, edges,
+                         chunk, p, b * band, min(OH, (b + 1) * band))
+
+
+def correlate2d_mapped_parallel(const scalar_t[::1] x, Py_ssize_t H, Py_ssize_t W,
+                                const long long[::1] rowmap, const long long[::1] colmap,
+                                const long long[::1] tap_r, const long long[::1] tap_c,
+                                const scalar_t[::1] weights, const scalar_t[::1] fill,
+                                scalar_t[::1] out, Py_ssize_t OH, Py_ssize_t OW,
+                                Py_ssize_t lo, Py_ssize_t hi, bint edges, Py_ssize_t band,
+                                Py_ssize_t chunk):
+    cdef Py_ssize_t planes = out.shape[0] // (OH * OW)
+    cdef Py_ssize_t nbands = (OH + band - 1) // band
+    cdef Py_ssize_t nterms = tap_r.shape[0]
+    cdef Py_ssize_t item, p, b
+    for item in prange(planes * nbands, nogil=True, schedule='static',
+                       num_threads=_num_threads):
+        p = item // nbands
+        b = item - p * nbands
+        _mapped_band(&x[0], H, W, &rowmap[0], &colmap[0], &tap_r[0], &tap_c[0],
+                     &weights[0], nterms, fill[0], &out[0], OH, OW, lo, hi, edges,
+                     chunk, p, b * band, min(OH, (b + 1) * band))

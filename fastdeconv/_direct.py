@@ -17,6 +17,10 @@ from ._backends import get_num_threads, kernels
 PARALLEL_MIN_WORK = 1_000_000
 # Column block per work item: 8 KiB of output keeps it and the input streams in L1.
 BLOCK_BYTES = 4096
+# False routes 2-D windows through the general engine (for A/B measurements).
+MAPPED_2D = True
+# Border slabs narrower than this along the last axis run transposed (see _windowed).
+NARROW_SLAB = 64
 
 
 def boundary_index(coords, n, pad_mode):
@@ -54,7 +58,7 @@ def pad_for_window(x, kshape, windows, pad_mode, fillvalue, nb):
     if not any(p != (0, 0) for p in pads):
         return np.ascontiguousarray(x[tuple(slices)])
     if pad_mode == "constant":
-        return np.pad(x[tuple(slices)], pads, mode="constant", constant_values=fillvalue)
+        return _pad_constant(x[tuple(slices)], pads, fillvalue)
     if not partial:
         return np.pad(x[tuple(slices)], pads, mode=pad_mode)
     # A window that pads one side of a partial slice: the extension must come from the
@@ -63,6 +67,21 @@ def pad_for_window(x, kshape, windows, pad_mode, fillvalue, nb):
     for n, kk, (s, length) in zip(x.shape[nb:], kshape[nb:], windows):
         index.append(boundary_index(np.arange(s - (kk - 1), s + length), n, pad_mode))
     return np.ascontiguousarray(x[np.ix_(*index)])
+
+
+def _pad_constant(inner, pads, fillvalue):
+    """``numpy.pad(inner, pads, constant_values=fillvalue)`` writing each element once
+    (numpy.pad's general machinery costs ~50 us per call on small border slabs)."""
+    shape = tuple(n + lo + hi for n, (lo, hi) in zip(inner.shape, pads))
+    xp = np.empty(shape, dtype=inner.dtype)
+    xp[tuple(slice(lo, lo + n) for n, (lo, _) in zip(inner.shape, pads))] = inner
+    for a, (lo, hi) in enumerate(pads):
+        head = (slice(None),) * a
+        if lo:
+            xp[head + (slice(0, lo),)] = fillvalue
+        if hi:
+            xp[head + (slice(shape[a] - hi, shape[a]),)] = fillvalue
+    return xp
 
 
 def _flat_offsets(shape, strides):
@@ -257,7 +276,105 @@ def direct_convolve(x, k, windows, pad_mode, fillvalue, nb, backend, allow_separ
     # Zero taps may be skipped only when no NaN/Inf could meet them (0 * inf is NaN).
     drop = (not np.all(kf)) and (x.dtype.kind not in "fc" or (
         bool(np.isfinite(x).all()) and bool(np.isfinite(fillvalue))))
+    if nc == 2 and kf.shape[:nb] == (1,) * nb and MAPPED_2D:
+        cols = _mapped_columns(x, kf, windows, nb)
+        if cols is not None:
+            return _mapped_2d(x, kf, windows, pad_mode, fillvalue, nb, backend, cols, drop)
     return _windowed(x, kf, windows, pad_mode, fillvalue, nb, backend, drop)
+
+
+def _axis_map(start, count, n, pad_mode):
+    """Source indices of the ``count`` extended coordinates from ``start`` along an axis
+    of length ``n``; -1 where a constant boundary supplies the fill value."""
+    coords = np.arange(start, start + count, dtype=np.int64)
+    if pad_mode == "constant":
+        return np.where((coords >= 0) & (coords < n), coords, -1)
+    return boundary_index(coords, n, pad_mode).astype(np.int64, copy=False)
+
+
+def _mapped_columns(x, kf, windows, nb):
+    """Output columns ``[lo, hi)`` of a 2-D window that read only inside ``x``, or None
+    when the columns outside (computed one sample at a time) would cost too much."""
+    kw, W = kf.shape[-1], x.shape[-1]
+    s1, ow = windows[1]
+    lo = min(max(0, kw - 1 - s1), ow)
+    hi = max(lo, min(ow, W - s1))
+    edge = ow - (hi - lo)
+    return (lo, hi) if edge <= max(16, (hi - lo) // 16) else None
+
+
+def _mapped_2d(x, kf, windows, pad_mode, fillvalue, nb, backend, cols, drop):
+    """A 2-D window of the correlation of ``x`` by the one kernel ``kf``, boundary
+    included, in a single kernel call (``correlate2d_mapped``): no padded copies and
+    no border slabs."""
+    kh, kw = kf.shape[nb:]
+    H, W = x.shape[nb:]
+    (s0, oh), (s1, ow) = windows
+    rowmap = _axis_map(s0 - (kh - 1), oh + kh - 1, H, pad_mode)
+    colmap = _axis_map(s1 - (kw - 1), ow + kw - 1, W, pad_mode)
+    weights = np.ascontiguousarray(kf).reshape(-1)
+    tap_r, tap_c = (a.reshape(-1) for a in np.indices((kh, kw), dtype=np.int64))
+    if drop:
+        keep = weights != 0
+        weights, tap_r, tap_c = (np.ascontiguousarray(a[keep]) for a in (weights, tap_r, tap_c))
+    out = np.empty(x.shape[:nb] + (oh, ow), dtype=x.dtype)
+    if out.size == 0:
+        return out
+    lo, hi = cols
+    edge = ow - (hi - lo)
+    # Edge columns one sample at a time cost ~2 cycles per tap; past ~150 taps per row
+    # one vectorised job over all of them (transposed: few long rows) is cheaper.
+    scalar_edges = hi <= lo or edge * weights.size <= 150
+    fill = np.full(1, fillvalue, dtype=x.dtype)
+    planes = out.size // (oh * ow)
+    threads = get_num_threads()
+    parallel = threads > 1 and out.size * max(1, weights.size) >= PARALLEL_MIN_WORK
+    # a few bands per thread and plane keep the threads balanced; bands own their rows
+    band = max(1, -(-oh * planes // (8 * threads))) if parallel else oh
+    band = min(band, oh)
+    mod = kernels(backend)
+    run = mod.correlate2d_mapped_parallel if parallel else mod.correlate2d_mapped
+    run(x.reshape(-1), H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out.reshape(-1),
+        oh, ow, lo, hi, scalar_edges, band, max(16, BLOCK_BYTES // x.itemsize))
+    if not scalar_edges and edge:
+        _edge_columns(x, kf, nb, backend, drop, rowmap, colmap, fillvalue, lo, hi, out)
+    return out
+
+
+def _edge_columns(x, kf, nb, backend, drop, rowmap, colmap, fillvalue, lo, hi, out):
+    """Output columns ``[0, lo)`` and ``[hi, ow)`` of a 2-D window in one kernel call.
+
+    Their input columns (boundary included) are gathered side by side and transposed, so
+    the kernel runs over a few long rows instead of thousands of rows a few samples wide;
+    the ``kw - 1`` outputs straddling the seam between the two groups are dropped.
+    """
+    kw = kf.shape[-1]
+    ow = out.shape[-1]
+    cols = np.concatenate([colmap[:lo + kw - 1], colmap[hi:]])
+    g = np.empty(x.shape[:-1] + (cols.size,), dtype=x.dtype)
+    for a, b, src in _runs(cols):
+        g[..., a:b] = fillvalue if src < 0 else x[..., src:src + b - a]
+    g = g[..., np.maximum(rowmap, 0), :]  # rows after columns: the gathered array is narrow
+    if (rowmap < 0).any():
+        g[..., rowmap < 0, :] = fillvalue
+    gt = np.ascontiguousarray(np.swapaxes(g, -1, -2))
+    st = _Stencil(np.ascontiguousarray(np.swapaxes(kf, -1, -2)), nb, drop)
+    res = np.empty(gt.shape[:-2] + (cols.size - kw + 1, out.shape[-2]), dtype=x.dtype)
+    correlate_into(gt, gt, st, res, res, nb, backend)
+    res = np.swapaxes(res, -1, -2)
+    out[..., :lo] = res[..., :lo]
+    out[..., hi:] = res[..., lo + kw - 1:lo + kw - 1 + ow - hi]
+
+
+def _runs(index):
+    """``(start, stop, source)`` runs of ``index``: ``index[start:stop]`` is
+    ``range(source, source + stop - start)``, or all -1 when ``source`` is -1."""
+    if index.size == 0:
+        return []
+    neg = index < 0
+    cut = np.flatnonzero(((np.diff(index) != 1) & ~neg[1:]) | (neg[1:] != neg[:-1])) + 1
+    bounds = np.concatenate(([0], cut, [index.size]))
+    return [(int(a), int(b), int(index[a])) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _windowed(x, kf, windows, pad_mode, fillvalue, nb, backend, drop=False):
@@ -272,11 +389,26 @@ def _windowed(x, kf, windows, pad_mode, fillvalue, nb, backend, drop=False):
         os_ = tuple(slice(lo, hi) for lo, hi in box)
         idx = (slice(None),) * nb
         correlate_into(x, x[idx + xs], stencil, out, out[idx + os_], nb, backend)
+    swapped = {}
     for slab in _border_slabs(box, windows):
         sub = [(s + b, e - b) for (b, e), (s, _) in zip(slab, windows)]
         xp = pad_for_window(x, kf.shape, sub, pad_mode, fillvalue, nb)
         view = out[(slice(None),) * nb + tuple(slice(b, e) for b, e in slab)]
-        correlate_into(xp, xp, stencil, out, view, nb, backend)
+        lengths = [e - b for b, e in slab]
+        a = int(np.argmax(lengths))
+        if lengths[-1] < NARROW_SLAB and lengths[a] >= 4 * lengths[-1]:
+            # A slab a few samples wide along the last axis would run as many rows of a
+            # few outputs each, where the per-row pass overhead dominates: swap its
+            # longest axis to the end so the kernel sees a few long rows instead.
+            if a not in swapped:
+                swapped[a] = _Stencil(np.ascontiguousarray(np.swapaxes(kf, nb + a, -1)),
+                                      nb, drop)
+            xt = np.ascontiguousarray(np.swapaxes(xp, nb + a, -1))
+            ot = np.empty(np.swapaxes(view, nb + a, -1).shape, dtype=out.dtype)
+            correlate_into(xt, xt, swapped[a], ot, ot, nb, backend)
+            view[...] = np.swapaxes(ot, nb + a, -1)
+        else:
+            correlate_into(xp, xp, stencil, out, view, nb, backend)
     return out
 
 

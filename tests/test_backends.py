@@ -296,7 +296,15 @@ def test_numba_cache_reloads_in_a_second_process(tmp_path):
         "big = fd.convolve(a, k, method='direct', backend='numba')\n"
         "assert np.allclose(big, ss.convolve(a, k, method='direct'))\n"
         "assert np.allclose(small, ss.convolve(a[:5, :5], k[:3, :3], method='direct'))\n"
-        "for f in (direct.correlate_terms, direct.correlate_terms_parallel):\n"
+        # volumes run the general kernel (2-D the mapped one), serial and threaded
+        "v = a[:30, :30, None] * a[None, :30, 100]\n"
+        "kv = k[:5, :5, None] * k[None, :5, 0]\n"
+        "kv[0, 0, 1] += 1\n"  # not separable
+        "assert np.allclose(fd.convolve(v, kv, method='direct', backend='numba'),\n"
+        "                   ss.convolve(v, kv, method='direct'))\n"
+        "fd.convolve(v[:4, :4, :4], kv[:2, :2, :2], method='direct', backend='numba')\n"
+        "for f in (direct.correlate_terms, direct.correlate_terms_parallel,\n"
+        "          direct.correlate2d_mapped, direct.correlate2d_mapped_parallel):\n"
         "    s = f.stats\n"
         "    print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))\n")
     env = {"NUMBA_CACHE_DIR": str(tmp_path)}
@@ -306,5 +314,8 @@ def test_numba_cache_reloads_in_a_second_process(tmp_path):
     second = run_python(code, env)
     assert second.returncode == 0, second.stderr
     stats = [tuple(map(int, line.split())) for line in second.stdout.strip().split("\n")]
-    for name, (hits, misses) in zip(("correlate_terms", "correlate_terms_parallel"), stats):
+    names = ("correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
+             "correlate2d_mapped_parallel")
+    assert len(stats) == len(names)
+    for name, (hits, misses) in zip(names, stats):
         assert hits >= 1 and misses == 0, f"{name} was recompiled: hits {hits} misses {misses}"

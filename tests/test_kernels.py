@@ -341,3 +341,119 @@ def test_direct_path_tiny_exhaustive(backend, ndim, dtype):
                                             fillvalue=fill, backend=backend)
                     assert_close(got, padded_reference(func, a, k, mode, boundary, fill),
                                  err_msg=f"{func} {s1} {s2} {mode} {boundary}:")
+
+
+# ------------------------------------------- correlate2d_mapped: 2-D windows with maps
+#
+#     out[p, o, j] = sum_k w[k] * X(p, rowmap[o + tap_r[k]], colmap[j + tap_c[k]])
+#
+# with X = fill where a map is -1 (contract in kernels/numba/direct.py).
+
+def _mapped(backend, parallel):
+    mod = _backends.kernels(backend)
+    return mod.correlate2d_mapped_parallel if parallel else mod.correlate2d_mapped
+
+
+def expected_mapped(x, rowmap, colmap, tap_r, tap_c, weights, fill, OH, OW):
+    """The defining sum with numpy gathers (in the wide dtype)."""
+    wide = _wide(x.dtype)
+    xe = np.concatenate([x.astype(wide), np.full(x.shape[:1] + (1, x.shape[2]), fill,
+                                                 dtype=wide)], axis=1)
+    xe = np.concatenate([xe, np.full(xe.shape[:2] + (1,), fill, dtype=wide)], axis=2)
+    rows = rowmap[np.arange(OH)[:, None] + tap_r[None, :]]          # (OH, K); -1 -> fill
+    cols = colmap[np.arange(OW)[:, None] + tap_c[None, :]]          # (OW, K)
+    vals = xe[:, rows[:, None, :], cols[None, :, :]]               # (P, OH, OW, K)
+    return np.einsum("pojk,k->poj", vals, weights.astype(wide)).astype(x.dtype)
+
+
+def _maps(rng, n, count):
+    """Random index maps over an axis of length n: runs of consecutive sources, -1s and
+    reflected/repeated stretches, as boundary extensions produce."""
+    kind = rng.integers(4)
+    start = int(rng.integers(-3, 3))
+    coords = np.arange(start, start + count)
+    if kind == 0:
+        return np.where((coords >= 0) & (coords < n), coords, -1).astype(np.int64)
+    mode = ["wrap", "symmetric", "edge"][kind - 1]
+    from fastdeconv._direct import boundary_index
+    return boundary_index(coords, n, mode).astype(np.int64)
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_mapped_2d_against_definition(backend, dtype, parallel):
+    """Random windows, maps, taps (incl. dropped ones), fill values, planes, bands and
+    interior column ranges; with ``edges`` false the columns outside stay untouched."""
+    rng = np.random.default_rng(31)
+    fn = _mapped(backend, parallel)
+    trials = 12 if backend == "python" else 60
+    for trial in range(trials):
+        P = int(rng.integers(1, 3))
+        H, W = int(rng.integers(1, 7)), int(rng.integers(1, 9))
+        kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 6))
+        OH, OW = int(rng.integers(1, 7)), int(rng.integers(1, 10))
+        x = random_array(rng, (P, H, W), dtype)
+        rowmap = _maps(rng, H, OH + kh - 1)
+        colmap = np.arange(OW + kw - 1, dtype=np.int64) + int(rng.integers(-2, 2))
+        colmap = np.where((colmap >= 0) & (colmap < W), colmap, -1) if trial % 2 else \
+            _maps(rng, W, OW + kw - 1)
+        # interior columns [lo, hi): their sources colmap[lo:hi + kw - 1] are one run
+        ok = [j for j in range(OW) if colmap[j] >= 0 and
+              np.array_equal(colmap[j:j + kw], colmap[j] + np.arange(kw))]
+        lo, hi = (ok[0], ok[0] + 1) if ok else (0, 0)
+        while ok and hi < OW and colmap[hi + kw - 1] == colmap[lo] + hi + kw - 1 - lo:
+            hi += 1
+        taps = [(t, c) for t in range(kh) for c in range(kw) if rng.random() < 0.85]
+        tap_r = np.array([t for t, _ in taps], dtype=np.int64)
+        tap_c = np.array([c for _, c in taps], dtype=np.int64)
+        weights = random_array(rng, (len(taps),), dtype)
+        fill = random_array(rng, (1,), dtype) if trial % 3 else np.zeros(1, dtype)
+        edges = bool(trial % 4) or hi <= lo
+        band, chunk = int(rng.integers(1, OH + 2)), int(rng.integers(1, 6))
+        out = np.full(P * OH * OW, _sentinel(dtype), dtype=dtype)
+        args = (x.ravel(), rowmap, colmap, tap_r, tap_c, weights, fill)
+        copies = [a.copy() for a in args]
+        fn(x.ravel(), H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, OW,
+           lo, hi, edges, band, chunk)
+        for before, after in zip(copies, args):
+            np.testing.assert_array_equal(before, after, err_msg="kernel modified an input")
+        got = out.reshape(P, OH, OW)
+        want = expected_mapped(x, rowmap, colmap, tap_r, tap_c, weights, fill[0], OH, OW)
+        msg = f"trial {trial}: H,W {H},{W} k {kh}x{kw} out {OH}x{OW} lo,hi {lo},{hi}"
+        if edges:
+            assert_close(got, want, err_msg=msg)
+        else:
+            assert_close(got[..., lo:hi], want[..., lo:hi], err_msg=msg)
+            outside = np.concatenate([got[..., :lo].ravel(), got[..., hi:].ravel()])
+            np.testing.assert_array_equal(outside, np.full(outside.size, _sentinel(dtype)),
+                                          err_msg=msg + " wrote outside [lo, hi)")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_mapped_2d_result_independent_of_threads_and_bands(backend, dtype, restore_threads):
+    """Each output row has one writer: any thread count and band size gives bitwise the
+    same result."""
+    rng = np.random.default_rng(32)
+    n = 9 if backend == "python" else 50
+    x = random_array(rng, (2, n, n + 3), dtype)
+    kh, kw = 4, 5
+    rowmap = _maps(rng, n, n + kh - 1)
+    colmap = np.arange(-2, n + 3 + kw - 3, dtype=np.int64)
+    colmap = np.where((colmap >= 0) & (colmap < n + 3), colmap, -1)
+    tap_r, tap_c = (a.ravel().astype(np.int64) for a in np.indices((kh, kw)))
+    weights = random_array(rng, (kh * kw,), dtype)
+    fill = np.ones(1, dtype)
+    OH, OW = n, n + 3
+    lo = 2
+    hi = lo + (n + 3) - kw + 1  # the last window ends at the last source column
+    results = []
+    for nthreads, band in [(1, OH), (2, 1), (2, 7)]:
+        _backends.set_num_threads(nthreads)
+        out = np.empty(2 * OH * OW, dtype)
+        _mapped(backend, True)(x.ravel(), n, n + 3, rowmap, colmap, tap_r, tap_c, weights,
+                               fill, out, OH, OW, lo, hi, True, band, 8)
+        results.append(out)
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0], other)
+    assert_close(results[0].reshape(2, OH, OW),
+                 expected_mapped(x, rowmap, colmap, tap_r, tap_c, weights, 1, OH, OW))

@@ -9,10 +9,12 @@ from . import direct
 from .elementwise import (biggs_dots, biggs_extrapolate, rl_ratio, rl_update,
                           tv_denominator, tv_gradient)
 
-__all__ = ["correlate_terms", "correlate_terms_parallel", "rl_ratio", "rl_update",
+__all__ = ["correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
+           "correlate2d_mapped_parallel", "rl_ratio", "rl_update",
            "tv_gradient", "tv_denominator", "biggs_extrapolate", "biggs_dots"]
 
 correlate_terms = direct.correlate_terms
+correlate2d_mapped = direct.correlate2d_mapped
 
 
 def correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk):
@@ -21,3 +23,10 @@ def correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, o_off, nco
     direct.set_num_threads(get_num_threads())
     direct.correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, o_off, ncols,
                                      chunk)
+
+
+def correlate2d_mapped_parallel(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out,
+                                OH, OW, lo, hi, edges, band, chunk):
+    direct.set_num_threads(get_num_threads())
+    direct.correlate2d_mapped_parallel(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill,
+                                       out, OH, OW, lo, hi, edges, band, chunk)

@@ -134,4 +134,102 @@ def correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, o_off, nco
         _row_block(x, offsets, weights, in_off[r] + j0, w_off[r], out, o_off[r] + j0, n)
 
 
-__all__ = ["correlate_terms", "correlate_terms_parallel"]
+
+
+
+# ---------------------------------------------------------------------------- 2-D, mapped
+#
+# ``correlate2d_mapped(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, OW,
+# lo, hi, edges, band, chunk)`` computes a 2-D window, boundary included, in one call.
+# ``x`` holds P planes of H x W and ``out`` P planes of OH x OW (flat, C order); for every
+# plane, output row ``o`` and column ``j``::
+#
+#     out[o, j] = sum_p weights[p] * X(rowmap[o + tap_r[p]], colmap[j + tap_c[p]])
+#
+# with ``X(i, m) = x[i, m]``, or ``fill[0]`` where ``i`` or ``m`` is -1.  The maps encode
+# the window and any boundary extension.  Columns ``lo <= j < hi`` must read consecutive
+# source columns (``colmap[j + c] == colmap[lo] + j - lo + c >= 0``): there each row runs
+# the vectorised ``_row_block`` straight over ``x``, its terms rebuilt per output row from
+# the row map (rows of fill drop out and add a constant); the few columns outside run a
+# scalar loop through both maps, or are left untouched when ``edges`` is false (the
+# caller computes them).  Work items are ``band`` output rows of one plane.
+
+
+@kernel_jit(inline="always")
+def _mapped_column(x, W, rowmap, colmap, tap_r, tap_c, weights, fv, plane, o, j, zero):
+    acc = zero
+    for k in range(tap_r.shape[0]):
+        src = rowmap[o + tap_r[k]]
+        col = colmap[j + tap_c[k]]
+        if src >= 0 and col >= 0:
+            acc += weights[k] * x[plane + src * W + col]
+        else:
+            acc += weights[k] * fv
+    return acc
+
+
+@kernel_jit(inline="always")
+def _mapped_band(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, OW,
+                 lo, hi, edges, chunk, p, o_lo, o_hi):
+    nterms = tap_r.shape[0]
+    offs = np.empty(nterms, np.int64)
+    ws = np.empty(nterms, weights.dtype)
+    zero = np.zeros(1, weights.dtype)[0]
+    fv = fill[0]
+    plane = p * H * W
+    inner = hi > lo
+    for o in range(o_lo, o_hi):
+        orow = (p * OH + o) * OW
+        m = 0
+        const = zero
+        for k in range(nterms):
+            src = rowmap[o + tap_r[k]]
+            if src >= 0:
+                offs[m] = src * W + tap_c[k]
+                ws[m] = weights[k]
+                m += 1
+            else:
+                const += weights[k] * fv
+        if inner:
+            base0 = plane + colmap[lo] - lo
+            for j0 in range(lo, hi, chunk):
+                n = min(chunk, hi - j0)
+                _row_block(x, offs[:m], ws, base0 + j0, 0, out, orow + j0, n)
+                if const != 0:
+                    for j in range(j0, j0 + n):
+                        out[orow + j] += const
+        if not edges:
+            continue
+        for j in range(lo if inner else OW):
+            out[orow + j] = _mapped_column(x, W, rowmap, colmap, tap_r, tap_c, weights, fv,
+                                           plane, o, j, zero)
+        if inner:
+            for j in range(hi, OW):
+                out[orow + j] = _mapped_column(x, W, rowmap, colmap, tap_r, tap_c, weights,
+                                               fv, plane, o, j, zero)
+
+
+@kernel_jit
+def correlate2d_mapped(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, OW,
+                       lo, hi, edges, band, chunk):
+    planes = out.shape[0] // (OH * OW)
+    nbands = (OH + band - 1) // band
+    for item in range(planes * nbands):
+        p = item // nbands
+        b = item - p * nbands
+        _mapped_band(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, OW,
+                     lo, hi, edges, chunk, p, b * band, min(OH, (b + 1) * band))
+
+
+@kernel_jit(parallel=True)
+def correlate2d_mapped_parallel(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out,
+                                OH, OW, lo, hi, edges, band, chunk):
+    planes = out.shape[0] // (OH * OW)
+    nbands = (OH + band - 1) // band
+    for item in prange(planes * nbands):
+        p = item // nbands
+        b = item - p * nbands
+        _mapped_band(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, OW,
+                     lo, hi, edges, chunk, p, b * band, min(OH, (b + 1) * band))
+__all__ = ["correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
+           "correlate2d_mapped_parallel"]

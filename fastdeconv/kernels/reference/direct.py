@@ -26,3 +26,26 @@ def _correlate_terms(x, offsets, weights, in_off, w_off, out, o_off, ncols):
 
 # The reference has no threads: the parallel entry point is the same loop.
 correlate_terms_parallel = correlate_terms
+
+
+def correlate2d_mapped(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, OW,
+                       lo, hi, edges, band, chunk):
+    """``out[p, o, j] = sum_k weights[k] * X(p, rowmap[o + tap_r[k]], colmap[j + tap_c[k]])``
+    with ``X = fill[0]`` where a map is -1; columns outside ``[lo, hi)`` only if ``edges``
+    (contract in ``kernels/numba/direct.py``)."""
+    planes = out.size // (OH * OW)
+    with np.errstate(all="ignore"):
+        for p in range(planes):
+            for o in range(OH):
+                for j in range(OW):
+                    if not edges and not lo <= j < hi:
+                        continue
+                    total = 0
+                    for k in range(len(weights)):
+                        i, m = rowmap[o + tap_r[k]], colmap[j + tap_c[k]]
+                        value = fill[0] if i < 0 or m < 0 else x[(p * H + i) * W + m]
+                        total = total + weights[k] * value
+                    out[(p * OH + o) * OW + j] = total
+
+
+correlate2d_mapped_parallel = correlate2d_mapped

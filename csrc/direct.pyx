@@ -106,8 +106,8 @@ cdef inline void _real_block(const scalar_t* x, const long long* offsets,
                              Py_ssize_t nterms) noexcept nogil:
     # _row_block for float, double and int64.
     # Why this shape: the innermost loop runs over contiguous output columns with up to
-    # eight (offset, weight) terms fused per pass, so gcc emits one FMA vector per term
-    # and the output block is loaded/stored once per eight terms instead of once per tap.
+    # twelve (offset, weight) terms fused per pass, so gcc emits one FMA vector per term
+    # and the output block is loaded/stored once per pass instead of once per tap.
     # Plain pointers (the Numba code's uint64 indices) leave gcc simple unit-stride loops;
     # it versions them on a run-time overlap check between ``o`` and the x streams.
     # The weights are read as ``w[p + k]`` inside the loops, not hoisted into locals: gcc
@@ -125,14 +125,34 @@ cdef inline void _real_block(const scalar_t* x, const long long* offsets,
     cdef const scalar_t* x5
     cdef const scalar_t* x6
     cdef const scalar_t* x7
+    cdef const scalar_t* x8
+    cdef const scalar_t* x9
+    cdef const scalar_t* x10
+    cdef const scalar_t* x11
     cdef Py_ssize_t j
     cdef Py_ssize_t p = 0
-    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms, so the
-    # remaining terms run in full passes of eight or four (as the Numba kernel).
+    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms (nine
+    # when nterms % 8 == 1), so the remaining terms run in full passes of twelve, eight
+    # or four (as the Numba kernel).
     cdef Py_ssize_t first = nterms % 4
     if first == 0:
         first = min(nterms, 4)
-    if first == 0:
+    if nterms % 8 == 1 and nterms > 1:
+        x0 = xb + offsets[0]
+        x1 = xb + offsets[1]
+        x2 = xb + offsets[2]
+        x3 = xb + offsets[3]
+        x4 = xb + offsets[4]
+        x5 = xb + offsets[5]
+        x6 = xb + offsets[6]
+        x7 = xb + offsets[7]
+        x8 = xb + offsets[8]
+        for j in range(n):
+            o[j] = ((((w[0] * x0[j] + w[1] * x1[j]) + (w[2] * x2[j] + w[3] * x3[j]))
+                     + ((w[4] * x4[j] + w[5] * x5[j]) + (w[6] * x6[j] + w[7] * x7[j])))
+                    + w[8] * x8[j])
+        first = 9
+    elif first == 0:
         for j in range(n):
             o[j] = 0
     elif first == 1:
@@ -158,6 +178,27 @@ cdef inline void _real_block(const scalar_t* x, const long long* offsets,
         for j in range(n):
             o[j] = (w[0] * x0[j] + w[1] * x1[j]) + (w[2] * x2[j] + w[3] * x3[j])
     p = first
+    while p + 12 <= nterms:
+        x0 = xb + offsets[p]
+        x1 = xb + offsets[p + 1]
+        x2 = xb + offsets[p + 2]
+        x3 = xb + offsets[p + 3]
+        x4 = xb + offsets[p + 4]
+        x5 = xb + offsets[p + 5]
+        x6 = xb + offsets[p + 6]
+        x7 = xb + offsets[p + 7]
+        x8 = xb + offsets[p + 8]
+        x9 = xb + offsets[p + 9]
+        x10 = xb + offsets[p + 10]
+        x11 = xb + offsets[p + 11]
+        for j in range(n):
+            o[j] += ((((w[p] * x0[j] + w[p + 1] * x1[j])
+                       + (w[p + 2] * x2[j] + w[p + 3] * x3[j]))
+                      + ((w[p + 4] * x4[j] + w[p + 5] * x5[j])
+                         + (w[p + 6] * x6[j] + w[p + 7] * x7[j])))
+                     + ((w[p + 8] * x8[j] + w[p + 9] * x9[j])
+                        + (w[p + 10] * x10[j] + w[p + 11] * x11[j])))
+        p += 12
     while p + 8 <= nterms:
         x0 = xb + offsets[p]
         x1 = xb + offsets[p + 1]

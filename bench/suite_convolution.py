@@ -14,8 +14,9 @@ import numpy as np
 from bench.registry import (Case, Impl, Table, compiled_backends, fastdeconv_impls,
                             fmt_time, fresh_cache_dir, import_time, peer, python_json)
 
-KERNELS_2D = (("random 3×3", 3, False), ("random 7×7", 7, False), ("random 15×15", 15, False),
-              ("Gaussian 15×15", 15, True), ("Gaussian 31×31", 31, True))
+# every odd size of the cv2.filter2D target (3x3 to 15x15), then separable Gaussians
+KERNELS_2D = tuple((f"random {n}×{n}", n, False) for n in (3, 5, 7, 9, 11, 13, 15)) + (
+    ("Gaussian 15×15", 15, True), ("Gaussian 31×31", 31, True))
 
 
 def _rng():

@@ -508,24 +508,45 @@ cdef void _mapped_band(const scalar_t* x, Py_ssize_t H, Py_ssize_t W, const long
                        Py_ssize_t p, Py_ssize_t o_lo, Py_ssize_t o_hi) noexcept nogil:
     cdef long long* offs = <long long*>malloc((nterms + 1) * sizeof(long long))
     cdef scalar_t* ws = <scalar_t*>malloc((nterms + 1) * sizeof(scalar_t))
+    cdef char* uniform = <char*>malloc(o_hi - o_lo + 1)
     cdef Py_ssize_t plane = p * H * W
     cdef bint inner = hi > lo
-    cdef Py_ssize_t o, orow, m, k, j, j0, n, base0
-    cdef long long src
+    cdef Py_ssize_t o, orow, m, k, j, j0, n, base0, t
+    cdef long long src, kh = 0
     cdef scalar_t const
+    # uniform rows, column block by column block (as the Numba kernel, which says why)
+    for k in range(nterms):
+        kh = max(kh, tap_r[k] + 1)
+    for o in range(o_lo, o_hi):
+        uniform[o - o_lo] = rowmap[o] >= 0
+        for t in range(1, kh):
+            if rowmap[o + t] != rowmap[o] + t:
+                uniform[o - o_lo] = 0
+    for k in range(nterms):
+        offs[k] = tap_r[k] * W + tap_c[k]
+    if inner:
+        base0 = plane + colmap[lo] - lo
+        j0 = lo
+        while j0 < hi:
+            n = min(chunk, hi - j0)
+            for o in range(o_lo, o_hi):
+                if uniform[o - o_lo]:
+                    _row_block(x, offs, weights, base0 + rowmap[o] * W + j0, 0, out,
+                               (p * OH + o) * OW + j0, n, nterms)
+            j0 += chunk
     for o in range(o_lo, o_hi):
         orow = (p * OH + o) * OW
-        m = 0
-        const = 0
-        for k in range(nterms):
-            src = rowmap[o + tap_r[k]]
-            if src >= 0:
-                offs[m] = src * W + tap_c[k]
-                ws[m] = weights[k]
-                m += 1
-            else:
-                const = _mac(weights[k], fv, const)
-        if inner:
+        if inner and not uniform[o - o_lo]:
+            m = 0
+            const = 0
+            for k in range(nterms):
+                src = rowmap[o + tap_r[k]]
+                if src >= 0:
+                    offs[m] = src * W + tap_c[k]
+                    ws[m] = weights[k]
+                    m += 1
+                else:
+                    const = _mac(weights[k], fv, const)
             base0 = plane + colmap[lo] - lo
             j0 = lo
             while j0 < hi:
@@ -546,6 +567,7 @@ cdef void _mapped_band(const scalar_t* x, Py_ssize_t H, Py_ssize_t W, const long
                                                nterms, fv, plane, o, j)
     free(offs)
     free(ws)
+    free(uniform)
 
 
 def correlate2d_mapped(const scalar_t[::1] x, Py_ssize_t H, Py_ssize_t W,

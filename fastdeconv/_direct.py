@@ -16,7 +16,7 @@ from ._backends import get_num_threads, kernels
 # ~20 GFMA/s per thread, so below ~1M terms one thread finishes first.
 PARALLEL_MIN_WORK = 1_000_000
 # Column block per work item: 8 KiB of output keeps it and the input streams in L1.
-BLOCK_BYTES = 4096
+BLOCK_BYTES = 8192
 # False routes 2-D windows through the general engine (for A/B measurements).
 MAPPED_2D = True
 # Border slabs narrower than this along the last axis run transposed (see _windowed).

@@ -241,19 +241,43 @@ def _mapped_band(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, 
     fv = fill[0]
     plane = p * H * W
     inner = hi > lo
+    # Rows whose kernel rows read consecutive input rows (all but those near a boundary)
+    # share one term list relative to their first input row, and run column block by
+    # column block over the whole band: the input rows of a block stay in L1 from one
+    # output row to the next, where row by row they came back from L2.
+    kh = 0
+    for k in range(nterms):
+        kh = max(kh, tap_r[k] + 1)
+    uniform = np.empty(o_hi - o_lo, np.bool_)
+    for o in range(o_lo, o_hi):
+        ok = rowmap[o] >= 0
+        for t in range(1, kh):
+            if rowmap[o + t] != rowmap[o] + t:
+                ok = False
+        uniform[o - o_lo] = ok
+    for k in range(nterms):
+        offs[k] = tap_r[k] * W + tap_c[k]
+    if inner:
+        base0 = plane + colmap[lo] - lo
+        for j0 in range(lo, hi, chunk):
+            n = min(chunk, hi - j0)
+            for o in range(o_lo, o_hi):
+                if uniform[o - o_lo]:
+                    _row_block(x, offs, weights, base0 + rowmap[o] * W + j0, 0, out,
+                               (p * OH + o) * OW + j0, n)
     for o in range(o_lo, o_hi):
         orow = (p * OH + o) * OW
-        m = 0
-        const = zero
-        for k in range(nterms):
-            src = rowmap[o + tap_r[k]]
-            if src >= 0:
-                offs[m] = src * W + tap_c[k]
-                ws[m] = weights[k]
-                m += 1
-            else:
-                const += weights[k] * fv
-        if inner:
+        if inner and not uniform[o - o_lo]:
+            m = 0
+            const = zero
+            for k in range(nterms):
+                src = rowmap[o + tap_r[k]]
+                if src >= 0:
+                    offs[m] = src * W + tap_c[k]
+                    ws[m] = weights[k]
+                    m += 1
+                else:
+                    const += weights[k] * fv
             base0 = plane + colmap[lo] - lo
             for j0 in range(lo, hi, chunk):
                 n = min(chunk, hi - j0)

@@ -1,11 +1,21 @@
-"""Direct (spatial) convolution engine over the backends' ``correlate_terms`` kernel.
+"""Direct (spatial) convolution engine over the backends' direct kernels.
 
 Layout every engine here and in ``_fft.py`` works in ("canonical layout"): the ``nb``
 batch axes come first, the convolution axes last; ``x`` and ``k`` have the same ndim;
 batch sizes are equal or 1 (broadcast).  A *window* per convolution axis is
 ``(start, length)`` in the coordinates of the full linear convolution, so 'full',
-'same' (either centring convention) and 'valid' are all windows.  Boundary handling
-is padding: the input is extended with ``numpy.pad`` by exactly what the window reads.
+'same' (either centring convention) and 'valid' are all windows.
+
+Two paths:
+
+- 2-D with one kernel (images, stacks of images): ``correlate2d_mapped`` computes the
+  whole window in one kernel call; a row and a column index map say which input sample
+  (or the fill value) each extended coordinate reads, so every boundary mode costs no
+  copy.  The few columns next to the left/right edges run one sample at a time, or for
+  wide kernels as one transposed ``correlate_terms`` job (:func:`_edge_columns`).
+- everything else (1-D, N-D, one kernel per batch line): ``correlate_terms`` on the
+  interior read in place, plus border slabs computed from small padded copies
+  (:func:`_windowed`).
 """
 import numpy as np
 
@@ -17,8 +27,6 @@ from ._backends import get_num_threads, kernels
 PARALLEL_MIN_WORK = 1_000_000
 # Column block per work item: 8 KiB of output keeps it and the input streams in L1.
 BLOCK_BYTES = 8192
-# False routes 2-D windows through the general engine (for A/B measurements).
-MAPPED_2D = True
 # Border slabs narrower than this along the last axis run transposed (see _windowed).
 NARROW_SLAB = 64
 
@@ -276,7 +284,7 @@ def direct_convolve(x, k, windows, pad_mode, fillvalue, nb, backend, allow_separ
     # Zero taps may be skipped only when no NaN/Inf could meet them (0 * inf is NaN).
     drop = (not np.all(kf)) and (x.dtype.kind not in "fc" or (
         bool(np.isfinite(x).all()) and bool(np.isfinite(fillvalue))))
-    if nc == 2 and kf.shape[:nb] == (1,) * nb and MAPPED_2D:
+    if nc == 2 and kf.shape[:nb] == (1,) * nb:
         cols = _mapped_columns(x, kf, windows, nb)
         if cols is not None:
             return _mapped_2d(x, kf, windows, pad_mode, fillvalue, nb, backend, cols, drop)

@@ -5,8 +5,10 @@
 - ``reference``: naive pure-Python loops written from the definitions, for tests.
 
 Each package exposes ``correlate_terms`` (serial) and ``correlate_terms_parallel``
-(threads as set by :func:`fastdeconv.set_num_threads`) with the contract documented in
-``numba/direct.py``.  Importing ``fastdeconv.kernels`` imports none of them.
+(threads as set by :func:`fastdeconv.set_num_threads`), and ``correlate2d_mapped`` (+
+``_parallel``: a whole 2-D window, boundary included, through row/column index maps),
+with the contracts documented in ``numba/direct.py``.  Importing ``fastdeconv.kernels``
+imports none of them.
 
 OpenMP wait policy: both compiled backends run on OpenMP (Numba's ``omp`` layer, the
 Cython modules' ``prange``).  With the default policy, idle worker threads spin after

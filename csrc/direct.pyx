@@ -129,15 +129,36 @@ cdef inline void _real_block(const scalar_t* x, const long long* offsets,
     cdef const scalar_t* x9
     cdef const scalar_t* x10
     cdef const scalar_t* x11
+    cdef const scalar_t* x12
     cdef Py_ssize_t j
     cdef Py_ssize_t p = 0
-    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms (nine
-    # when nterms % 8 == 1), so the remaining terms run in full passes of twelve, eight
-    # or four (as the Numba kernel).
+    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms
+    # (thirteen when nterms % 12 == 1, else nine when nterms % 8 == 1), so the remaining
+    # terms run in full passes of twelve, eight or four (as the Numba kernel).
     cdef Py_ssize_t first = nterms % 4
     if first == 0:
         first = min(nterms, 4)
-    if nterms % 8 == 1 and nterms > 1:
+    if nterms % 12 == 1 and nterms > 1:
+        x0 = xb + offsets[0]
+        x1 = xb + offsets[1]
+        x2 = xb + offsets[2]
+        x3 = xb + offsets[3]
+        x4 = xb + offsets[4]
+        x5 = xb + offsets[5]
+        x6 = xb + offsets[6]
+        x7 = xb + offsets[7]
+        x8 = xb + offsets[8]
+        x9 = xb + offsets[9]
+        x10 = xb + offsets[10]
+        x11 = xb + offsets[11]
+        x12 = xb + offsets[12]
+        for j in range(n):
+            o[j] = (((((w[0] * x0[j] + w[1] * x1[j]) + (w[2] * x2[j] + w[3] * x3[j]))
+                      + ((w[4] * x4[j] + w[5] * x5[j]) + (w[6] * x6[j] + w[7] * x7[j])))
+                     + ((w[8] * x8[j] + w[9] * x9[j]) + (w[10] * x10[j] + w[11] * x11[j])))
+                    + w[12] * x12[j])
+        first = 13
+    elif nterms % 8 == 1 and nterms > 1:
         x0 = xb + offsets[0]
         x1 = xb + offsets[1]
         x2 = xb + offsets[2]

@@ -34,16 +34,53 @@ def _row_block(x, offsets, weights, base, wb, out, ob, n):
     ob = np.uint64(ob)
     n = np.uint64(n)
     nterms = offsets.shape[0]
-    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms (nine
-    # terms when nterms % 8 == 1), so the remaining terms run in full passes of twelve,
-    # eight or four.
+    # The first pass stores (no zeroing pass) and takes the nterms % 4 odd terms
+    # (thirteen when nterms % 12 == 1, else nine when nterms % 8 == 1), so the remaining
+    # terms run in full passes of twelve, eight or four.
     first = nterms % 4
     if first == 0:
         first = min(nterms, 4)
     # Real dtypes take wider passes (complex ones would spill): each pass over the output
     # block loads and stores it once, so fewer, wider passes move less data.
     real = not np.iscomplexobj(weights)
-    if real and nterms % 8 == 1 and nterms > 1:
+    if real and nterms % 12 == 1 and nterms > 1:
+        # Odd square kernels not a multiple of 3 wide (5x5, 7x7, 11x11, 13x13) have
+        # nterms % 12 == 1: a thirteen-term first pass leaves whole twelve-term passes.
+        b0 = base + np.uint64(offsets[0])
+        b1 = base + np.uint64(offsets[1])
+        b2 = base + np.uint64(offsets[2])
+        b3 = base + np.uint64(offsets[3])
+        b4 = base + np.uint64(offsets[4])
+        b5 = base + np.uint64(offsets[5])
+        b6 = base + np.uint64(offsets[6])
+        b7 = base + np.uint64(offsets[7])
+        b8 = base + np.uint64(offsets[8])
+        b9 = base + np.uint64(offsets[9])
+        b10 = base + np.uint64(offsets[10])
+        b11 = base + np.uint64(offsets[11])
+        b12 = base + np.uint64(offsets[12])
+        w0 = weights[wb]
+        w1 = weights[wb + 1]
+        w2 = weights[wb + 2]
+        w3 = weights[wb + 3]
+        w4 = weights[wb + 4]
+        w5 = weights[wb + 5]
+        w6 = weights[wb + 6]
+        w7 = weights[wb + 7]
+        w8 = weights[wb + 8]
+        w9 = weights[wb + 9]
+        w10 = weights[wb + 10]
+        w11 = weights[wb + 11]
+        w12 = weights[wb + 12]
+        for j in range(n):
+            out[ob + j] = ((((w0 * x[b0 + j] + w1 * x[b1 + j])
+                             + (w2 * x[b2 + j] + w3 * x[b3 + j]))
+                            + ((w4 * x[b4 + j] + w5 * x[b5 + j])
+                               + (w6 * x[b6 + j] + w7 * x[b7 + j])))
+                           + ((w8 * x[b8 + j] + w9 * x[b9 + j])
+                              + (w10 * x[b10 + j] + w11 * x[b11 + j]))) + w12 * x[b12 + j]
+        first = 13
+    elif real and nterms % 8 == 1 and nterms > 1:
         # Every odd square kernel (3x3, 5x5, ...) has nterms % 8 == 1: a nine-term first
         # pass leaves a multiple of four terms, and a 3x3 kernel runs in one pass.
         b0 = base + np.uint64(offsets[0])

@@ -1,12 +1,13 @@
 """Run the benchmark suites and print one table per group of cases.
 
-Timing method: one untimed warm-up call (JIT compilation, caches, page faults; its
-result is kept to check every implementation against fastdeconv's), then calls timed
-with ``time.perf_counter`` until the per-implementation budget is spent (at least
-``min_repeats`` calls unless a single call is far over budget, at most
-``max_repeats``); the median is reported.  All implementations of a case run in the
-same process, one after the other, so their ratios are comparable even on a noisy
-machine.  Optional peak memory: one more call under ``tracemalloc`` (counts memory
+Timing method: one untimed warm-up call per implementation (JIT compilation, caches,
+page faults; its result is kept to check every implementation against fastdeconv's),
+then timed calls (``time.perf_counter``) taken round-robin over the implementations of
+a case, each until its own budget is spent (at least ``min_repeats`` calls unless a
+single call is far over budget, at most ``max_repeats``); the median is reported.
+Round-robin, because a shared machine's speed drifts over seconds: timed one after the
+other, two implementations could land in different phases (seen here: the same kernel
+at 5 ms and 10 ms a minute apart), interleaved they see the same ones.  Optional peak memory: one more call under ``tracemalloc`` (counts memory
 allocated through Python and numpy, not Numba's or C++ libraries' private scratch).
 
 Usage: ``python -m bench [--quick] [--suite NAME] [-k TEXT] [--markdown] [--threads N]``.
@@ -28,36 +29,44 @@ from bench.registry import Options, Table, fmt_time
 
 # --------------------------------------------------------------------------- timing
 
-def time_call(func, opts):
-    """Time ``func()`` after one warm-up call.
+def _done(times, total, opts):
+    return len(times) >= opts.max_repeats or (
+        total >= opts.budget and (len(times) >= opts.min_repeats or total >= 3 * opts.budget))
+
+
+def time_interleaved(funcs, opts):
+    """Time zero-argument callables round-robin (each already warmed up).
 
     Parameters
     ----------
-    func : callable
-        Zero-argument callable.
+    funcs : list of callable
     opts : Options
-        ``budget`` (seconds), ``min_repeats`` and ``max_repeats``.
+        ``budget`` (seconds per callable), ``min_repeats`` and ``max_repeats``.
 
     Returns
     -------
-    median : float
-        Median seconds per call.
-    repeats : int
-        Number of timed calls.
-    result : object
-        What the warm-up call returned.
+    list of (median seconds, repeats) or the exception a call raised, one per callable.
     """
-    result = func()
-    times = []
-    total = 0.0
-    while len(times) < opts.max_repeats:
-        t = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t)
-        total += times[-1]
-        if total >= opts.budget and (len(times) >= opts.min_repeats or total >= 3 * opts.budget):
-            break
-    return statistics.median(times), len(times), result
+    times = [[] for _ in funcs]
+    totals = [0.0] * len(funcs)
+    out = [None] * len(funcs)
+    active = list(range(len(funcs)))
+    while active:
+        for i in list(active):
+            try:
+                t = time.perf_counter()
+                funcs[i]()
+                dt = time.perf_counter() - t
+            except Exception as exc:  # reported in the table, the others go on
+                out[i] = exc
+                active.remove(i)
+                continue
+            times[i].append(dt)
+            totals[i] += dt
+            if _done(times[i], totals[i], opts):
+                out[i] = (statistics.median(times[i]), len(times[i]))
+                active.remove(i)
+    return out
 
 
 def peak_memory(func):
@@ -135,11 +144,23 @@ def run_case(case, opts, errors):
     """
     rows = []
     impls = case.build()
-    ref_time = ref_result = None
+    warm = []
     for impl in impls:
-        cells = [case.name if not rows else "", impl.name]
         try:
-            median, repeats, result = time_call(impl.func, opts)
+            warm.append(impl.func())
+        except Exception as exc:
+            warm.append(exc)
+    ok = [i for i, w in enumerate(warm) if not isinstance(w, Exception)]
+    timed = dict(zip(ok, time_interleaved([impls[i].func for i in ok], opts)))
+    ref_time = ref_result = None
+    for i, impl in enumerate(impls):
+        cells = [case.name if not rows else "", impl.name]
+        outcome = timed.get(i, warm[i])
+        try:
+            if isinstance(outcome, Exception):
+                raise outcome
+            median, repeats = outcome
+            result = warm[i]
             mem = fmt_bytes(peak_memory(impl.func)) if opts.memory else ""
         except Exception as exc:
             rows.append(cells + [f"error {len(errors) + 1}"] + [""] * (5 + opts.memory))
@@ -158,7 +179,7 @@ def run_case(case, opts, errors):
             peak = f"{100 * rate / fma_peak(case.dtype, opts.threads):.0f}%"
         rows.append(cells + [fmt_time(median), str(repeats), ratio, gflops, peak]
                     + ([mem] if opts.memory else []) + [check])
-        del result
+    del warm
     return rows
 
 
@@ -170,7 +191,7 @@ def case_headers(opts):
 
 CASE_NOTES = [
     "ratio = time / time of the first fastdeconv row of the case (> 1: fastdeconv is faster); "
-    "n = timed repeats after one warm-up call.",
+    "n = timed repeats (round-robin over the case's implementations) after one warm-up call.",
     "GFLOP/s = 2 x output size x kernel size / time, for direct algorithms only; "
     "FMA peak = {peak} GFLOP/s at {threads} thread(s).",
     "check: output equal to the reference row's (rel. tol 1e-4 float32, 1e-9 float64).",

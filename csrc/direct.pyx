@@ -535,7 +535,7 @@ cdef void _mapped_band(const scalar_t* x, Py_ssize_t H, Py_ssize_t W, const long
     cdef Py_ssize_t o, orow, m, k, j, j0, n, base0, t
     cdef long long src, kh = 0
     cdef scalar_t const
-    # uniform rows, column block by column block (as the Numba kernel, which says why)
+    # rows away from a row boundary share one term list (as the Numba kernel)
     for k in range(nterms):
         kh = max(kh, tap_r[k] + 1)
     for o in range(o_lo, o_hi):

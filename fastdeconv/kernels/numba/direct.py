@@ -287,9 +287,9 @@ def _mapped_band(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, 
     plane = p * H * W
     inner = hi > lo
     # Rows whose kernel rows read consecutive input rows (all but those near a boundary)
-    # share one term list relative to their first input row, and run column block by
-    # column block over the whole band: the input rows of a block stay in L1 from one
-    # output row to the next, where row by row they came back from L2.
+    # share one term list relative to their first input row, built once per band; only
+    # the rows near a row boundary rebuild theirs (taps on fill rows drop out and add a
+    # constant).
     kh = 0
     for k in range(nterms):
         kh = max(kh, tap_r[k] + 1)
@@ -363,5 +363,7 @@ def correlate2d_mapped_parallel(x, H, W, rowmap, colmap, tap_r, tap_c, weights, 
         b = item - p * nbands
         _mapped_band(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, OH, OW,
                      lo, hi, edges, chunk, p, b * band, min(OH, (b + 1) * band))
+
+
 __all__ = ["correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
            "correlate2d_mapped_parallel"]

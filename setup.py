@@ -63,15 +63,15 @@ def _extensions():
     except ImportError:  # only needed by modules that cimport numpy
         pass
     sources = sorted(glob.glob(os.path.join("csrc", "*.pyx")))
-    headers = sorted(glob.glob(os.path.join("csrc", "*.pxd")))
+    headers = sorted(glob.glob(os.path.join("csrc", "*.pxd")) + glob.glob(os.path.join("csrc", "*.h")))
     exts = [
         Extension(
             f"fastdeconv.kernels.cython.{os.path.splitext(os.path.basename(src))[0]}",
             [src],
-            include_dirs=include_dirs,
+            include_dirs=include_dirs + ["csrc"],
             extra_compile_args=compile_args,
             extra_link_args=link_args,
-            # Rebuild when a .pxd changes; also puts the Cython sources in the sdist
+            # Rebuild when a .pxd or .h changes; also puts the Cython sources in the sdist
             # (cythonize replaces ``sources`` by the generated .c files).
             depends=[src, *headers],
         )

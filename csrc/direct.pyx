@@ -2,6 +2,8 @@
 """Cython direct-correlation kernels.
 
 Mirrors ``fastdeconv/kernels/numba/direct.py`` line by line; change both files together.
+The 2-D sweep kernel's unrolled passes are generated C (``_sweep_passes.h``, written
+with Numba's ``_sweep_passes.py`` by ``gen_sweep.py``).
 ``correlate_terms`` and ``correlate_terms_parallel`` have the same names, arguments and
 loops; Numba's ``_row_block`` is ``_real_block`` here (float32, float64, int64), and
 ``_complex_block`` runs the same loops and summation tree on the interleaved (re, im)
@@ -31,7 +33,7 @@ cimport openmp
 from _types cimport scalar_t
 
 __all__ = ["correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
-           "correlate2d_mapped_parallel", "set_num_threads", "get_num_threads"]
+           "correlate2d_mapped_parallel", "correlate2d_sweep", "correlate2d_sweep_parallel", "set_num_threads", "get_num_threads"]
 
 # Read by every prange; a C int, so the threads never touch a Python object.
 cdef int _num_threads = max(openmp.omp_get_max_threads(), 1)
@@ -628,3 +630,154 @@ def correlate2d_mapped_parallel(const scalar_t[::1] x, Py_ssize_t H, Py_ssize_t 
         _mapped_band(&x[0], H, W, &rowmap[0], &colmap[0], &tap_r[0], &tap_c[0],
                      &weights[0], nterms, fill[0], &out[0], OH, OW, lo, hi, edges,
                      chunk, p, b * band, min(OH, (b + 1) * band))
+
+
+# ----------------------------------------------------------------------------- 2-D, sweep
+# Twin of the Numba "2-D, sweep" section (contract there); the passes are C generated
+# into _sweep_passes.h by gen_sweep.py, as Numba's are into _sweep_passes.py.
+
+cdef extern from "_sweep_passes.h" nogil:
+    enum:
+        SWEEP_T "FD_SWEEP_T"
+        SWEEP_ROWS "FD_SWEEP_ROWS"
+        SWEEP_MAX_GROUP "FD_SWEEP_MAX_GROUP"
+    void fd_sweep_pass_float(long g, const float* S, long s0, long SW, const float* wt,
+                             long kh, long m0, long kw, float* O, long n, int init)
+    void fd_sweep_pass_double(long g, const double* S, long s0, long SW, const double* wt,
+                              long kh, long m0, long kw, double* O, long n, int init)
+
+
+cdef inline void _sweep_pass(Py_ssize_t g, const floating* S, Py_ssize_t s0, Py_ssize_t SW,
+                             const floating* wt, Py_ssize_t kh, Py_ssize_t m0, Py_ssize_t kw,
+                             floating* O, Py_ssize_t n, bint init) noexcept nogil:
+    if floating is float:
+        fd_sweep_pass_float(g, S, s0, SW, wt, kh, m0, kw, O, n, init)
+    else:
+        fd_sweep_pass_double(g, S, s0, SW, wt, kh, m0, kw, O, n, init)
+
+
+cdef void _sweep_item(const floating* x, Py_ssize_t H, Py_ssize_t W, const long long* rowmap,
+                      const long long* colmap, const floating* wt, Py_ssize_t kh,
+                      Py_ssize_t kw, floating fv, floating* out, Py_ssize_t OH,
+                      Py_ssize_t OW, Py_ssize_t clo, Py_ssize_t chi, Py_ssize_t p,
+                      Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t e0, Py_ssize_t e1,
+                      floating* S, Py_ssize_t SW, floating* O) noexcept nogil:
+    cdef Py_ssize_t th = i1 - i0
+    cdef Py_ssize_t cols = e1 - e0 + kw - 1
+    cdef Py_ssize_t rows = th + kh - 1
+    cdef Py_ssize_t plane = p * H * W
+    cdef Py_ssize_t a = min(max(clo - e0, 0), cols)
+    cdef Py_ssize_t b = max(min(chi - e0, cols), a)
+    cdef Py_ssize_t ngroups = (kh + SWEEP_MAX_GROUP - 1) // SWEEP_MAX_GROUP
+    cdef Py_ssize_t r, c, i, q, j, j0, tw, m0, gi, g, need, src, col
+    cdef Py_ssize_t done = 0
+    cdef floating* d
+    cdef const floating* s
+    for r in range(rows, rows + SWEEP_ROWS - 1):
+        d = S + r * SW
+        for c in range(cols):
+            d[c] = 0
+    # (while loops: Cython turns range() into a C loop only for a literal step)
+    i = 0
+    while i < th:
+        need = min(rows, i + SWEEP_ROWS + kh - 1)
+        for r in range(done, need):
+            src = rowmap[i0 + r]
+            d = S + r * SW
+            if src < 0:
+                for c in range(cols):
+                    d[c] = fv
+                continue
+            s = x + plane + src * W
+            for c in range(a):
+                col = colmap[e0 + c]
+                d[c] = s[col] if col >= 0 else fv
+            if b > a:
+                _copy(d + a, s + colmap[e0 + a], b - a)
+            for c in range(b, cols):
+                col = colmap[e0 + c]
+                d[c] = s[col] if col >= 0 else fv
+        done = need
+        j0 = 0
+        while j0 < e1 - e0:
+            tw = min(SWEEP_T, e1 - e0 - j0)
+            m0 = 0
+            for gi in range(ngroups):
+                g = (kh - m0) // (ngroups - gi)
+                _sweep_pass(g, S, (i + m0) * SW + j0, SW, wt, kh, m0, kw, O, tw, gi == 0)
+                m0 += g
+            for q in range(min(SWEEP_ROWS, th - i)):
+                _copy(out + (p * OH + i0 + i + q) * OW + e0 + j0, O + q * SWEEP_T, tw)
+            j0 += SWEEP_T
+        i += SWEEP_ROWS
+
+
+cdef inline void _copy(floating* d, const floating* s, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(n):
+        d[j] = s[j]
+
+
+cdef inline Py_ssize_t _sweep_stride(Py_ssize_t strip, Py_ssize_t kw) noexcept nogil:
+    return ((strip + kw - 1 + 7) // 8) * 8 + 8
+
+
+cdef int _sweep_run(const floating* x, Py_ssize_t H, Py_ssize_t W, const long long* rowmap,
+                    const long long* colmap, const floating* wt, Py_ssize_t kh,
+                    Py_ssize_t kw, floating fv, floating* out, Py_ssize_t OH,
+                    Py_ssize_t OW, Py_ssize_t clo, Py_ssize_t chi, Py_ssize_t band,
+                    Py_ssize_t strip, Py_ssize_t item) noexcept nogil:
+    cdef Py_ssize_t nb = (OH + band - 1) // band
+    cdef Py_ssize_t ns = (OW + strip - 1) // strip
+    cdef Py_ssize_t p = item // (nb * ns)
+    cdef Py_ssize_t rest = item - p * nb * ns
+    cdef Py_ssize_t bi = rest // ns
+    cdef Py_ssize_t si = rest - bi * ns
+    cdef Py_ssize_t SW = _sweep_stride(strip, kw)
+    cdef floating* S = <floating*>malloc((band + kh - 1 + SWEEP_ROWS - 1) * SW * sizeof(floating))
+    cdef floating* O = <floating*>malloc(SWEEP_ROWS * SWEEP_T * sizeof(floating))
+    if S == NULL or O == NULL:
+        free(S)
+        free(O)
+        return -1
+    _sweep_item(x, H, W, rowmap, colmap, wt, kh, kw, fv, out, OH, OW, clo, chi, p,
+                bi * band, min(OH, (bi + 1) * band), si * strip, min(OW, (si + 1) * strip),
+                S, SW, O)
+    free(S)
+    free(O)
+    return 0
+
+
+def correlate2d_sweep(const floating[::1] x, Py_ssize_t H, Py_ssize_t W,
+                      const long long[::1] rowmap, const long long[::1] colmap,
+                      const floating[::1] wt, Py_ssize_t kh, Py_ssize_t kw,
+                      const floating[::1] fill, floating[::1] out, Py_ssize_t OH,
+                      Py_ssize_t OW, Py_ssize_t clo, Py_ssize_t chi, Py_ssize_t band,
+                      Py_ssize_t strip):
+    cdef Py_ssize_t items = ((out.shape[0] // (OH * OW)) * ((OH + band - 1) // band)
+                             * ((OW + strip - 1) // strip))
+    cdef Py_ssize_t item
+    cdef int failed = 0
+    with nogil:
+        for item in range(items):
+            failed |= _sweep_run(&x[0], H, W, &rowmap[0], &colmap[0], &wt[0], kh, kw,
+                                 fill[0], &out[0], OH, OW, clo, chi, band, strip, item)
+    if failed:
+        raise MemoryError("correlate2d_sweep: no memory for the scratch rows")
+
+
+def correlate2d_sweep_parallel(const floating[::1] x, Py_ssize_t H, Py_ssize_t W,
+                               const long long[::1] rowmap, const long long[::1] colmap,
+                               const floating[::1] wt, Py_ssize_t kh, Py_ssize_t kw,
+                               const floating[::1] fill, floating[::1] out, Py_ssize_t OH,
+                               Py_ssize_t OW, Py_ssize_t clo, Py_ssize_t chi,
+                               Py_ssize_t band, Py_ssize_t strip):
+    cdef Py_ssize_t items = ((out.shape[0] // (OH * OW)) * ((OH + band - 1) // band)
+                             * ((OW + strip - 1) // strip))
+    cdef Py_ssize_t item
+    cdef int failed = 0
+    for item in prange(items, nogil=True, schedule='static', num_threads=_num_threads):
+        failed |= _sweep_run(&x[0], H, W, &rowmap[0], &colmap[0], &wt[0], kh, kw, fill[0],
+                             &out[0], OH, OW, clo, chi, band, strip, item)
+    if failed:
+        raise MemoryError("correlate2d_sweep: no memory for the scratch rows")

@@ -229,10 +229,26 @@ def kernel_calls(monkeypatch):
             return fn(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out, *rest)
         return wrapper
 
+    def spy_sweep(fn, backend, name):
+        def wrapper(x, H, W, rowmap, colmap, wt, kh, kw, fill, out, *rest):
+            arrays = (x, rowmap, colmap, wt, fill, out)
+            assert_kernel_contract(*arrays)
+            for arr in arrays:
+                assert arr.ndim == 1, "kernels take flat buffers"
+            assert x.dtype == wt.dtype == fill.dtype == out.dtype
+            assert x.dtype.kind == "f", "the sweep kernel takes float32/float64"
+            for idx in (rowmap, colmap):
+                assert idx.dtype == np.int64, idx.dtype
+            calls.append((backend, name, x.dtype, threading.get_ident()))
+            return fn(x, H, W, rowmap, colmap, wt, kh, kw, fill, out, *rest)
+        return wrapper
+
     for backend in fastdeconv.backends():
         mod = _backends.kernels(backend)
         for name in ("correlate_terms", "correlate_terms_parallel"):
             monkeypatch.setattr(mod, name, spy(getattr(mod, name), backend, name))
         for name in ("correlate2d_mapped", "correlate2d_mapped_parallel"):
             monkeypatch.setattr(mod, name, spy_mapped(getattr(mod, name), backend, name))
+        for name in ("correlate2d_sweep", "correlate2d_sweep_parallel"):
+            monkeypatch.setattr(mod, name, spy_sweep(getattr(mod, name), backend, name))
     return calls

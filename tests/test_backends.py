@@ -303,8 +303,14 @@ def test_numba_cache_reloads_in_a_second_process(tmp_path):
         "assert np.allclose(fd.convolve(v, kv, method='direct', backend='numba'),\n"
         "                   ss.convolve(v, kv, method='direct'))\n"
         "fd.convolve(v[:4, :4, :4], kv[:2, :2, :2], method='direct', backend='numba')\n"
+        # 2-D: the mapped kernel (up to 29 taps), the sweep (from 30), serial and threaded
+        "k5 = k[:5, :5].copy(); k5[0, 0] += 1\n"
+        "assert np.allclose(fd.convolve(a, k5, method='direct', backend='numba'),\n"
+        "                   ss.convolve(a, k5, method='direct'))\n"
+        "fd.convolve(a[:20, :20], k, method='direct', backend='numba')\n"
         "for f in (direct.correlate_terms, direct.correlate_terms_parallel,\n"
-        "          direct.correlate2d_mapped, direct.correlate2d_mapped_parallel):\n"
+        "          direct.correlate2d_mapped, direct.correlate2d_mapped_parallel,\n"
+        "          direct.correlate2d_sweep, direct.correlate2d_sweep_parallel):\n"
         "    s = f.stats\n"
         "    print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))\n")
     env = {"NUMBA_CACHE_DIR": str(tmp_path)}
@@ -315,7 +321,7 @@ def test_numba_cache_reloads_in_a_second_process(tmp_path):
     assert second.returncode == 0, second.stderr
     stats = [tuple(map(int, line.split())) for line in second.stdout.strip().split("\n")]
     names = ("correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
-             "correlate2d_mapped_parallel")
+             "correlate2d_mapped_parallel", "correlate2d_sweep", "correlate2d_sweep_parallel")
     assert len(stats) == len(names)
     for name, (hits, misses) in zip(names, stats):
         assert hits >= 1 and misses == 0, f"{name} was recompiled: hits {hits} misses {misses}"

@@ -5,9 +5,10 @@
 - ``reference``: naive pure-Python loops written from the definitions, for tests.
 
 Each package exposes ``correlate_terms`` (serial) and ``correlate_terms_parallel``
-(threads as set by :func:`fastdeconv.set_num_threads`), and ``correlate2d_mapped`` (+
-``_parallel``: a whole 2-D window, boundary included, through row/column index maps),
-with the contracts documented in ``numba/direct.py``.  Importing ``fastdeconv.kernels``
+(threads as set by :func:`fastdeconv.set_num_threads`), ``correlate2d_mapped`` (+
+``_parallel``: a whole 2-D window, boundary included, through row/column index maps)
+and ``correlate2d_sweep`` (+ ``_parallel``: the same for dense float kernels, four
+output rows per load), with the contracts documented in ``numba/direct.py``.  Importing ``fastdeconv.kernels``
 imports none of them.
 
 OpenMP wait policy: both compiled backends run on OpenMP (Numba's ``omp`` layer, the

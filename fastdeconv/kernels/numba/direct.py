@@ -21,6 +21,7 @@ import numpy as np
 from numba import prange
 
 from ._config import kernel_jit
+from ._sweep_passes import MAX_GROUP, ROWS, T, sweep_pass
 
 
 @kernel_jit(inline="always")
@@ -367,3 +368,126 @@ def correlate2d_mapped_parallel(x, H, W, rowmap, colmap, tap_r, tap_c, weights, 
 
 __all__ = ["correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
            "correlate2d_mapped_parallel"]
+
+
+# ----------------------------------------------------------------------------- 2-D, sweep
+#
+# ``correlate2d_sweep(x, H, W, rowmap, colmap, wt, kh, kw, fill, out, OH, OW, clo, chi,
+# band, strip)`` computes the same window as ``correlate2d_mapped`` for a dense kh x kw
+# kernel of a real float dtype, ``wt`` holding its weights transposed
+# (``wt[n * kh + m]`` is the weight of row m, column n), with ``X`` as there::
+#
+#     out[p, o, j] = sum_n sum_m wt[n * kh + m] * X(p, rowmap[o + m], colmap[j + n])
+#
+# Extended columns ``clo <= c < chi`` must read consecutive sources
+# (``colmap[c] == colmap[clo] + c - clo >= 0``; ``clo == chi`` when there are none).
+# A work item is ``band`` output rows by ``strip`` output columns of one plane: its input
+# rows are copied, boundary applied, into a scratch with a stride that is not a power of
+# two, four rows ahead of the output rows being computed; each block of four output rows
+# then runs the generated passes (``_sweep_passes``; one per group of at most eight kernel
+# rows) over column tiles of ``T`` outputs, which sum into the small tile ``O`` that is
+# finally copied to ``out``.  Each output is summed group by group, shift by shift, then
+# kernel row by kernel row (``a = a + w * x``, from ``w * x`` for the first term).
+#
+# Why: a pass loads each input vector once for up to four FMAs (the row kernels load one
+# per FMA and are bound by loads at ~45 % of the FMA peak); the scratch copy keeps the
+# g + 3 rows a pass reads from mapping to one L1 set, which power-of-two widths (2048
+# floats: rows 8 KiB apart) otherwise do.
+
+
+@kernel_jit
+def _sweep_item(x, H, W, rowmap, colmap, wt, kh, kw, fv, out, OH, OW, clo, chi,
+                p, i0, i1, e0, e1, S, SW, O):
+    th = i1 - i0
+    cols = e1 - e0 + kw - 1          # extended columns of the strip's outputs
+    rows = th + kh - 1
+    plane = p * H * W
+    a = min(max(clo - e0, 0), cols)  # [a, b): the strip's consecutive-source columns
+    b = max(min(chi - e0, cols), a)
+    ngroups = (kh + MAX_GROUP - 1) // MAX_GROUP
+    for r in range(rows, rows + ROWS - 1):
+        # rows read by the last block's missing outputs: never stored, zero for calm
+        d = np.uint64(r * SW)
+        for c in range(np.uint64(cols)):
+            S[d + c] = 0
+    done = 0
+    for i in range(0, th, ROWS):
+        # Copy the input rows this block needs (each row once): the copy of the next
+        # rows then streams from memory between blocks of computation.
+        need = min(rows, i + ROWS + kh - 1)
+        for r in range(done, need):
+            src = rowmap[i0 + r]
+            d = np.uint64(r * SW)
+            if src < 0:
+                for c in range(np.uint64(cols)):
+                    S[d + c] = fv
+                continue
+            s = plane + src * W
+            for c in range(a):
+                col = colmap[e0 + c]
+                S[d + c] = x[s + col] if col >= 0 else fv
+            if b > a:
+                s2 = np.uint64(s + colmap[e0 + a])
+                d2 = d + np.uint64(a)
+                for c in range(np.uint64(b - a)):
+                    S[d2 + c] = x[s2 + c]
+            for c in range(b, cols):
+                col = colmap[e0 + c]
+                S[d + c] = x[s + col] if col >= 0 else fv
+        done = need
+        for j0 in range(0, e1 - e0, T):
+            tw = min(T, e1 - e0 - j0)
+            m0 = 0
+            for gi in range(ngroups):
+                g = (kh - m0) // (ngroups - gi)
+                sweep_pass(g, S, (i + m0) * SW + j0, SW, wt, kh, m0, kw, O, tw, gi == 0)
+                m0 += g
+            for q in range(min(ROWS, th - i)):
+                d = np.uint64((p * OH + i0 + i + q) * OW + e0 + j0)
+                so = np.uint64(q * T)
+                for j in range(np.uint64(tw)):
+                    out[d + j] = O[so + j]
+
+
+@kernel_jit(inline="always")
+def _sweep_stride(strip, kw):
+    # a multiple of eight floats plus eight: never a power of two for the widths used
+    return ((strip + kw - 1 + 7) // 8) * 8 + 8
+
+
+@kernel_jit
+def _sweep_run(x, H, W, rowmap, colmap, wt, kh, kw, fill, out, OH, OW, clo, chi, band,
+               strip, item):
+    nb = (OH + band - 1) // band
+    ns = (OW + strip - 1) // strip
+    p = item // (nb * ns)
+    rest = item - p * nb * ns
+    bi = rest // ns
+    si = rest - bi * ns
+    SW = _sweep_stride(strip, kw)
+    S = np.empty((band + kh - 1 + ROWS - 1) * SW, out.dtype)
+    O = np.empty(ROWS * T, out.dtype)
+    _sweep_item(x, H, W, rowmap, colmap, wt, kh, kw, fill[0], out, OH, OW, clo, chi,
+                p, bi * band, min(OH, (bi + 1) * band), si * strip, min(OW, (si + 1) * strip),
+                S, SW, O)
+
+
+@kernel_jit
+def correlate2d_sweep(x, H, W, rowmap, colmap, wt, kh, kw, fill, out, OH, OW, clo, chi,
+                      band, strip):
+    items = (out.shape[0] // (OH * OW)) * ((OH + band - 1) // band) * ((OW + strip - 1) // strip)
+    for item in range(items):
+        _sweep_run(x, H, W, rowmap, colmap, wt, kh, kw, fill, out, OH, OW, clo, chi, band,
+                   strip, item)
+
+
+@kernel_jit(parallel=True)
+def correlate2d_sweep_parallel(x, H, W, rowmap, colmap, wt, kh, kw, fill, out, OH, OW,
+                               clo, chi, band, strip):
+    items = (out.shape[0] // (OH * OW)) * ((OH + band - 1) // band) * ((OW + strip - 1) // strip)
+    for item in prange(items):
+        _sweep_run(x, H, W, rowmap, colmap, wt, kh, kw, fill, out, OH, OW, clo, chi, band,
+                   strip, item)
+
+
+__all__ += ["correlate2d_sweep", "correlate2d_sweep_parallel"]

@@ -49,3 +49,24 @@ def correlate2d_mapped(x, H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out
 
 
 correlate2d_mapped_parallel = correlate2d_mapped
+
+
+def correlate2d_sweep(x, H, W, rowmap, colmap, wt, kh, kw, fill, out, OH, OW, clo, chi,
+                      band, strip):
+    """``out[p, o, j] = sum_n sum_m wt[n * kh + m] * X(p, rowmap[o + m], colmap[j + n])``
+    with ``X = fill[0]`` where a map is -1 (contract in ``kernels/numba/direct.py``)."""
+    planes = out.size // (OH * OW)
+    with np.errstate(all="ignore"):
+        for p in range(planes):
+            for o in range(OH):
+                for j in range(OW):
+                    total = 0
+                    for n in range(kw):
+                        for m in range(kh):
+                            i, c = rowmap[o + m], colmap[j + n]
+                            value = fill[0] if i < 0 or c < 0 else x[(p * H + i) * W + c]
+                            total = total + wt[n * kh + m] * value
+                    out[(p * OH + o) * OW + j] = total
+
+
+correlate2d_sweep_parallel = correlate2d_sweep

@@ -6,7 +6,7 @@
 
 #define FD_SWEEP_T 256
 #define FD_SWEEP_ROWS 4
-#define FD_SWEEP_MAX_GROUP 8
+#define FD_SWEEP_MAX_GROUP 9
 
 #if defined(__GNUC__) && defined(__AVX__)
 #define FD_SWEEP_VECTOR 1
@@ -31,7 +31,7 @@ static inline fd_v4_double fd_splat_double(double a)
 #define FD_SWEEP_VECTOR 0
 #endif
 
-static void fd_sweep_pass1_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n, int init)
+static void fd_sweep_pass1_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const float* r0 = S + s0 + sh + 0 * SW;
@@ -40,73 +40,42 @@ static void fd_sweep_pass1_float(const float* S, long s0, long SW, const float* 
         const float* r3 = S + s0 + sh + 3 * SW;
         const float* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v8_float v0 = fd_splat_float(w[0]);
-        if (first) {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a1 = v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a2 = v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a3 = v0 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a1 = a1 + v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a2 = a2 + v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a3 = a3 + v0 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 8 <= n; j += 8) {
+            fd_v8_float a0, a1, a2, a3, x;
+            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
+            a1 = a1 + v0 * x;
+            x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
+            a2 = a2 + v0 * x;
+            x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
+            a3 = a3 + v0 * x;
+            *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             float a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a1 = w[0] * x;
-                x = r2[j];
-                a2 = w[0] * x;
-                x = r3[j];
-                a3 = w[0] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a3 = a3 + w[0] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a3 = a3 + w[0] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -115,7 +84,7 @@ static void fd_sweep_pass1_float(const float* S, long s0, long SW, const float* 
     }
 }
 
-static void fd_sweep_pass2_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n, int init)
+static void fd_sweep_pass2_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const float* r0 = S + s0 + sh + 0 * SW;
@@ -125,94 +94,53 @@ static void fd_sweep_pass2_float(const float* S, long s0, long SW, const float* 
         const float* r4 = S + s0 + sh + 4 * SW;
         const float* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v8_float v0 = fd_splat_float(w[0]);
         const fd_v8_float v1 = fd_splat_float(w[1]);
-        if (first) {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a3 = a3 + v1 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a3 = a3 + v1 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 8 <= n; j += 8) {
+            fd_v8_float a0, a1, a2, a3, x;
+            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
+            a3 = a3 + v1 * x;
+            *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             float a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a3 = a3 + w[1] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a3 = a3 + w[1] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a3 = a3 + w[1] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -221,7 +149,7 @@ static void fd_sweep_pass2_float(const float* S, long s0, long SW, const float* 
     }
 }
 
-static void fd_sweep_pass3_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n, int init)
+static void fd_sweep_pass3_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const float* r0 = S + s0 + sh + 0 * SW;
@@ -232,115 +160,64 @@ static void fd_sweep_pass3_float(const float* S, long s0, long SW, const float* 
         const float* r5 = S + s0 + sh + 5 * SW;
         const float* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v8_float v0 = fd_splat_float(w[0]);
         const fd_v8_float v1 = fd_splat_float(w[1]);
         const fd_v8_float v2 = fd_splat_float(w[2]);
-        if (first) {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a3 = a3 + v2 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a3 = a3 + v2 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 8 <= n; j += 8) {
+            fd_v8_float a0, a1, a2, a3, x;
+            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
+            a3 = a3 + v2 * x;
+            *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             float a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a3 = a3 + w[2] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a3 = a3 + w[2] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a3 = a3 + w[2] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -349,7 +226,7 @@ static void fd_sweep_pass3_float(const float* S, long s0, long SW, const float* 
     }
 }
 
-static void fd_sweep_pass4_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n, int init)
+static void fd_sweep_pass4_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const float* r0 = S + s0 + sh + 0 * SW;
@@ -361,136 +238,75 @@ static void fd_sweep_pass4_float(const float* S, long s0, long SW, const float* 
         const float* r6 = S + s0 + sh + 6 * SW;
         const float* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v8_float v0 = fd_splat_float(w[0]);
         const fd_v8_float v1 = fd_splat_float(w[1]);
         const fd_v8_float v2 = fd_splat_float(w[2]);
         const fd_v8_float v3 = fd_splat_float(w[3]);
-        if (first) {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a3 = a3 + v3 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a3 = a3 + v3 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 8 <= n; j += 8) {
+            fd_v8_float a0, a1, a2, a3, x;
+            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
+            a3 = a3 + v3 * x;
+            *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             float a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a3 = a3 + w[3] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a3 = a3 + w[3] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a3 = a3 + w[3] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -499,7 +315,7 @@ static void fd_sweep_pass4_float(const float* S, long s0, long SW, const float* 
     }
 }
 
-static void fd_sweep_pass5_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n, int init)
+static void fd_sweep_pass5_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const float* r0 = S + s0 + sh + 0 * SW;
@@ -512,157 +328,86 @@ static void fd_sweep_pass5_float(const float* S, long s0, long SW, const float* 
         const float* r7 = S + s0 + sh + 7 * SW;
         const float* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v8_float v0 = fd_splat_float(w[0]);
         const fd_v8_float v1 = fd_splat_float(w[1]);
         const fd_v8_float v2 = fd_splat_float(w[2]);
         const fd_v8_float v3 = fd_splat_float(w[3]);
         const fd_v8_float v4 = fd_splat_float(w[4]);
-        if (first) {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
-                a3 = a3 + v4 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
-                a3 = a3 + v4 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 8 <= n; j += 8) {
+            fd_v8_float a0, a1, a2, a3, x;
+            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
+            a3 = a3 + v4 * x;
+            *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             float a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a3 = a3 + w[4] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a3 = a3 + w[4] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a3 = a3 + w[4] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -671,7 +416,7 @@ static void fd_sweep_pass5_float(const float* S, long s0, long SW, const float* 
     }
 }
 
-static void fd_sweep_pass6_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n, int init)
+static void fd_sweep_pass6_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const float* r0 = S + s0 + sh + 0 * SW;
@@ -685,7 +430,6 @@ static void fd_sweep_pass6_float(const float* S, long s0, long SW, const float* 
         const float* r8 = S + s0 + sh + 8 * SW;
         const float* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v8_float v0 = fd_splat_float(w[0]);
         const fd_v8_float v1 = fd_splat_float(w[1]);
@@ -693,170 +437,90 @@ static void fd_sweep_pass6_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v3 = fd_splat_float(w[3]);
         const fd_v8_float v4 = fd_splat_float(w[4]);
         const fd_v8_float v5 = fd_splat_float(w[5]);
-        if (first) {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
-                a3 = a3 + v5 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
-                a3 = a3 + v5 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 8 <= n; j += 8) {
+            fd_v8_float a0, a1, a2, a3, x;
+            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
+            a0 = a0 + v5 * x;
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
+            a1 = a1 + v5 * x;
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
+            a2 = a2 + v5 * x;
+            a3 = a3 + v4 * x;
+            x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
+            a3 = a3 + v5 * x;
+            *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             float a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a3 = a3 + w[5] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a3 = a3 + w[5] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a0 = a0 + w[5] * x;
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a1 = a1 + w[5] * x;
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a2 = a2 + w[5] * x;
+            a3 = a3 + w[4] * x;
+            x = r8[j];
+            a3 = a3 + w[5] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -865,7 +529,7 @@ static void fd_sweep_pass6_float(const float* S, long s0, long SW, const float* 
     }
 }
 
-static void fd_sweep_pass7_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n, int init)
+static void fd_sweep_pass7_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const float* r0 = S + s0 + sh + 0 * SW;
@@ -880,7 +544,6 @@ static void fd_sweep_pass7_float(const float* S, long s0, long SW, const float* 
         const float* r9 = S + s0 + sh + 9 * SW;
         const float* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v8_float v0 = fd_splat_float(w[0]);
         const fd_v8_float v1 = fd_splat_float(w[1]);
@@ -889,190 +552,100 @@ static void fd_sweep_pass7_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v4 = fd_splat_float(w[4]);
         const fd_v8_float v5 = fd_splat_float(w[5]);
         const fd_v8_float v6 = fd_splat_float(w[6]);
-        if (first) {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a0 = a0 + v6 * x;
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
-                a1 = a1 + v6 * x;
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
-                a2 = a2 + v6 * x;
-                a3 = a3 + v5 * x;
-                x = *(const fd_v8_float*)(r9 + j); FD_KEEP(x);
-                a3 = a3 + v6 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a0 = a0 + v6 * x;
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
-                a1 = a1 + v6 * x;
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
-                a2 = a2 + v6 * x;
-                a3 = a3 + v5 * x;
-                x = *(const fd_v8_float*)(r9 + j); FD_KEEP(x);
-                a3 = a3 + v6 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 8 <= n; j += 8) {
+            fd_v8_float a0, a1, a2, a3, x;
+            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
+            a0 = a0 + v5 * x;
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
+            a0 = a0 + v6 * x;
+            a1 = a1 + v5 * x;
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
+            a1 = a1 + v6 * x;
+            a2 = a2 + v5 * x;
+            a3 = a3 + v4 * x;
+            x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
+            a2 = a2 + v6 * x;
+            a3 = a3 + v5 * x;
+            x = *(const fd_v8_float*)(r9 + j); FD_KEEP(x);
+            a3 = a3 + v6 * x;
+            *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             float a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a0 = a0 + w[6] * x;
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a1 = a1 + w[6] * x;
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a2 = a2 + w[6] * x;
-                a3 = a3 + w[5] * x;
-                x = r9[j];
-                a3 = a3 + w[6] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a0 = a0 + w[6] * x;
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a1 = a1 + w[6] * x;
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a2 = a2 + w[6] * x;
-                a3 = a3 + w[5] * x;
-                x = r9[j];
-                a3 = a3 + w[6] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a0 = a0 + w[5] * x;
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a0 = a0 + w[6] * x;
+            a1 = a1 + w[5] * x;
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a1 = a1 + w[6] * x;
+            a2 = a2 + w[5] * x;
+            a3 = a3 + w[4] * x;
+            x = r8[j];
+            a2 = a2 + w[6] * x;
+            a3 = a3 + w[5] * x;
+            x = r9[j];
+            a3 = a3 + w[6] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -1081,7 +654,7 @@ static void fd_sweep_pass7_float(const float* S, long s0, long SW, const float* 
     }
 }
 
-static void fd_sweep_pass8_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n, int init)
+static void fd_sweep_pass8_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const float* r0 = S + s0 + sh + 0 * SW;
@@ -1097,7 +670,6 @@ static void fd_sweep_pass8_float(const float* S, long s0, long SW, const float* 
         const float* r10 = S + s0 + sh + 10 * SW;
         const float* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v8_float v0 = fd_splat_float(w[0]);
         const fd_v8_float v1 = fd_splat_float(w[1]);
@@ -1107,210 +679,110 @@ static void fd_sweep_pass8_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v5 = fd_splat_float(w[5]);
         const fd_v8_float v6 = fd_splat_float(w[6]);
         const fd_v8_float v7 = fd_splat_float(w[7]);
-        if (first) {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a0 = a0 + v6 * x;
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
-                a0 = a0 + v7 * x;
-                a1 = a1 + v6 * x;
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
-                a1 = a1 + v7 * x;
-                a2 = a2 + v6 * x;
-                a3 = a3 + v5 * x;
-                x = *(const fd_v8_float*)(r9 + j); FD_KEEP(x);
-                a2 = a2 + v7 * x;
-                a3 = a3 + v6 * x;
-                x = *(const fd_v8_float*)(r10 + j); FD_KEEP(x);
-                a3 = a3 + v7 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 8 <= n; j += 8) {
-                fd_v8_float a0, a1, a2, a3, x;
-                a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
-                a0 = a0 + v6 * x;
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
-                a0 = a0 + v7 * x;
-                a1 = a1 + v6 * x;
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
-                a1 = a1 + v7 * x;
-                a2 = a2 + v6 * x;
-                a3 = a3 + v5 * x;
-                x = *(const fd_v8_float*)(r9 + j); FD_KEEP(x);
-                a2 = a2 + v7 * x;
-                a3 = a3 + v6 * x;
-                x = *(const fd_v8_float*)(r10 + j); FD_KEEP(x);
-                a3 = a3 + v7 * x;
-                *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 8 <= n; j += 8) {
+            fd_v8_float a0, a1, a2, a3, x;
+            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
+            a0 = a0 + v5 * x;
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
+            a0 = a0 + v6 * x;
+            a1 = a1 + v5 * x;
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
+            a0 = a0 + v7 * x;
+            a1 = a1 + v6 * x;
+            a2 = a2 + v5 * x;
+            a3 = a3 + v4 * x;
+            x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
+            a1 = a1 + v7 * x;
+            a2 = a2 + v6 * x;
+            a3 = a3 + v5 * x;
+            x = *(const fd_v8_float*)(r9 + j); FD_KEEP(x);
+            a2 = a2 + v7 * x;
+            a3 = a3 + v6 * x;
+            x = *(const fd_v8_float*)(r10 + j); FD_KEEP(x);
+            a3 = a3 + v7 * x;
+            *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             float a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a0 = a0 + w[6] * x;
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a0 = a0 + w[7] * x;
-                a1 = a1 + w[6] * x;
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a1 = a1 + w[7] * x;
-                a2 = a2 + w[6] * x;
-                a3 = a3 + w[5] * x;
-                x = r9[j];
-                a2 = a2 + w[7] * x;
-                a3 = a3 + w[6] * x;
-                x = r10[j];
-                a3 = a3 + w[7] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a0 = a0 + w[6] * x;
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a0 = a0 + w[7] * x;
-                a1 = a1 + w[6] * x;
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a1 = a1 + w[7] * x;
-                a2 = a2 + w[6] * x;
-                a3 = a3 + w[5] * x;
-                x = r9[j];
-                a2 = a2 + w[7] * x;
-                a3 = a3 + w[6] * x;
-                x = r10[j];
-                a3 = a3 + w[7] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a0 = a0 + w[5] * x;
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a0 = a0 + w[6] * x;
+            a1 = a1 + w[5] * x;
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a0 = a0 + w[7] * x;
+            a1 = a1 + w[6] * x;
+            a2 = a2 + w[5] * x;
+            a3 = a3 + w[4] * x;
+            x = r8[j];
+            a1 = a1 + w[7] * x;
+            a2 = a2 + w[6] * x;
+            a3 = a3 + w[5] * x;
+            x = r9[j];
+            a2 = a2 + w[7] * x;
+            a3 = a3 + w[6] * x;
+            x = r10[j];
+            a3 = a3 + w[7] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -1319,21 +791,171 @@ static void fd_sweep_pass8_float(const float* S, long s0, long SW, const float* 
     }
 }
 
-static inline void fd_sweep_pass_float(long g, const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n, int init)
+static void fd_sweep_pass9_float(const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
 {
-    switch (g) {
-    case 1: fd_sweep_pass1_float(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 2: fd_sweep_pass2_float(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 3: fd_sweep_pass3_float(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 4: fd_sweep_pass4_float(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 5: fd_sweep_pass5_float(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 6: fd_sweep_pass6_float(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 7: fd_sweep_pass7_float(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    default: fd_sweep_pass8_float(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
+    for (long sh = 0; sh < kw; sh++) {
+        const float* r0 = S + s0 + sh + 0 * SW;
+        const float* r1 = S + s0 + sh + 1 * SW;
+        const float* r2 = S + s0 + sh + 2 * SW;
+        const float* r3 = S + s0 + sh + 3 * SW;
+        const float* r4 = S + s0 + sh + 4 * SW;
+        const float* r5 = S + s0 + sh + 5 * SW;
+        const float* r6 = S + s0 + sh + 6 * SW;
+        const float* r7 = S + s0 + sh + 7 * SW;
+        const float* r8 = S + s0 + sh + 8 * SW;
+        const float* r9 = S + s0 + sh + 9 * SW;
+        const float* r10 = S + s0 + sh + 10 * SW;
+        const float* r11 = S + s0 + sh + 11 * SW;
+        const float* w = wt + sh * kh + m0;
+        long j = 0;
+#if FD_SWEEP_VECTOR
+        const fd_v8_float v0 = fd_splat_float(w[0]);
+        const fd_v8_float v1 = fd_splat_float(w[1]);
+        const fd_v8_float v2 = fd_splat_float(w[2]);
+        const fd_v8_float v3 = fd_splat_float(w[3]);
+        const fd_v8_float v4 = fd_splat_float(w[4]);
+        const fd_v8_float v5 = fd_splat_float(w[5]);
+        const fd_v8_float v6 = fd_splat_float(w[6]);
+        const fd_v8_float v7 = fd_splat_float(w[7]);
+        const fd_v8_float v8 = fd_splat_float(w[8]);
+        for (; j + 8 <= n; j += 8) {
+            fd_v8_float a0, a1, a2, a3, x;
+            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v8_float*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v8_float*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v8_float*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v8_float*)(r5 + j); FD_KEEP(x);
+            a0 = a0 + v5 * x;
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v8_float*)(r6 + j); FD_KEEP(x);
+            a0 = a0 + v6 * x;
+            a1 = a1 + v5 * x;
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v8_float*)(r7 + j); FD_KEEP(x);
+            a0 = a0 + v7 * x;
+            a1 = a1 + v6 * x;
+            a2 = a2 + v5 * x;
+            a3 = a3 + v4 * x;
+            x = *(const fd_v8_float*)(r8 + j); FD_KEEP(x);
+            a0 = a0 + v8 * x;
+            a1 = a1 + v7 * x;
+            a2 = a2 + v6 * x;
+            a3 = a3 + v5 * x;
+            x = *(const fd_v8_float*)(r9 + j); FD_KEEP(x);
+            a1 = a1 + v8 * x;
+            a2 = a2 + v7 * x;
+            a3 = a3 + v6 * x;
+            x = *(const fd_v8_float*)(r10 + j); FD_KEEP(x);
+            a2 = a2 + v8 * x;
+            a3 = a3 + v7 * x;
+            x = *(const fd_v8_float*)(r11 + j); FD_KEEP(x);
+            a3 = a3 + v8 * x;
+            *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j) = a3;
+        }
+#endif
+        for (; j < n; j++) {
+            float a0, a1, a2, a3, x;
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a0 = a0 + w[5] * x;
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a0 = a0 + w[6] * x;
+            a1 = a1 + w[5] * x;
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a0 = a0 + w[7] * x;
+            a1 = a1 + w[6] * x;
+            a2 = a2 + w[5] * x;
+            a3 = a3 + w[4] * x;
+            x = r8[j];
+            a0 = a0 + w[8] * x;
+            a1 = a1 + w[7] * x;
+            a2 = a2 + w[6] * x;
+            a3 = a3 + w[5] * x;
+            x = r9[j];
+            a1 = a1 + w[8] * x;
+            a2 = a2 + w[7] * x;
+            a3 = a3 + w[6] * x;
+            x = r10[j];
+            a2 = a2 + w[8] * x;
+            a3 = a3 + w[7] * x;
+            x = r11[j];
+            a3 = a3 + w[8] * x;
+            O[0 * FD_SWEEP_T + j] = a0;
+            O[1 * FD_SWEEP_T + j] = a1;
+            O[2 * FD_SWEEP_T + j] = a2;
+            O[3 * FD_SWEEP_T + j] = a3;
+        }
     }
 }
 
-static void fd_sweep_pass1_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n, int init)
+static inline void fd_sweep_pass_float(long g, const float* S, long s0, long SW, const float* wt, long kh, long m0, long kw, float* O, long n)
+{
+    switch (g) {
+    case 1: fd_sweep_pass1_float(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 2: fd_sweep_pass2_float(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 3: fd_sweep_pass3_float(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 4: fd_sweep_pass4_float(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 5: fd_sweep_pass5_float(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 6: fd_sweep_pass6_float(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 7: fd_sweep_pass7_float(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 8: fd_sweep_pass8_float(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    default: fd_sweep_pass9_float(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    }
+}
+
+static void fd_sweep_pass1_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const double* r0 = S + s0 + sh + 0 * SW;
@@ -1342,73 +964,42 @@ static void fd_sweep_pass1_double(const double* S, long s0, long SW, const doubl
         const double* r3 = S + s0 + sh + 3 * SW;
         const double* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v4_double v0 = fd_splat_double(w[0]);
-        if (first) {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a1 = v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a2 = v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a3 = v0 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a1 = a1 + v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a2 = a2 + v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a3 = a3 + v0 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 4 <= n; j += 4) {
+            fd_v4_double a0, a1, a2, a3, x;
+            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
+            a1 = a1 + v0 * x;
+            x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
+            a2 = a2 + v0 * x;
+            x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
+            a3 = a3 + v0 * x;
+            *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             double a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a1 = w[0] * x;
-                x = r2[j];
-                a2 = w[0] * x;
-                x = r3[j];
-                a3 = w[0] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a3 = a3 + w[0] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a3 = a3 + w[0] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -1417,7 +1008,7 @@ static void fd_sweep_pass1_double(const double* S, long s0, long SW, const doubl
     }
 }
 
-static void fd_sweep_pass2_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n, int init)
+static void fd_sweep_pass2_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const double* r0 = S + s0 + sh + 0 * SW;
@@ -1427,94 +1018,53 @@ static void fd_sweep_pass2_double(const double* S, long s0, long SW, const doubl
         const double* r4 = S + s0 + sh + 4 * SW;
         const double* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v4_double v0 = fd_splat_double(w[0]);
         const fd_v4_double v1 = fd_splat_double(w[1]);
-        if (first) {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a3 = a3 + v1 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a3 = a3 + v1 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 4 <= n; j += 4) {
+            fd_v4_double a0, a1, a2, a3, x;
+            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
+            a3 = a3 + v1 * x;
+            *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             double a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a3 = a3 + w[1] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a3 = a3 + w[1] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a3 = a3 + w[1] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -1523,7 +1073,7 @@ static void fd_sweep_pass2_double(const double* S, long s0, long SW, const doubl
     }
 }
 
-static void fd_sweep_pass3_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n, int init)
+static void fd_sweep_pass3_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const double* r0 = S + s0 + sh + 0 * SW;
@@ -1534,115 +1084,64 @@ static void fd_sweep_pass3_double(const double* S, long s0, long SW, const doubl
         const double* r5 = S + s0 + sh + 5 * SW;
         const double* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v4_double v0 = fd_splat_double(w[0]);
         const fd_v4_double v1 = fd_splat_double(w[1]);
         const fd_v4_double v2 = fd_splat_double(w[2]);
-        if (first) {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a3 = a3 + v2 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a3 = a3 + v2 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 4 <= n; j += 4) {
+            fd_v4_double a0, a1, a2, a3, x;
+            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
+            a3 = a3 + v2 * x;
+            *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             double a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a3 = a3 + w[2] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a3 = a3 + w[2] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a3 = a3 + w[2] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -1651,7 +1150,7 @@ static void fd_sweep_pass3_double(const double* S, long s0, long SW, const doubl
     }
 }
 
-static void fd_sweep_pass4_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n, int init)
+static void fd_sweep_pass4_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const double* r0 = S + s0 + sh + 0 * SW;
@@ -1663,136 +1162,75 @@ static void fd_sweep_pass4_double(const double* S, long s0, long SW, const doubl
         const double* r6 = S + s0 + sh + 6 * SW;
         const double* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v4_double v0 = fd_splat_double(w[0]);
         const fd_v4_double v1 = fd_splat_double(w[1]);
         const fd_v4_double v2 = fd_splat_double(w[2]);
         const fd_v4_double v3 = fd_splat_double(w[3]);
-        if (first) {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a3 = a3 + v3 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a3 = a3 + v3 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 4 <= n; j += 4) {
+            fd_v4_double a0, a1, a2, a3, x;
+            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
+            a3 = a3 + v3 * x;
+            *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             double a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a3 = a3 + w[3] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a3 = a3 + w[3] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a3 = a3 + w[3] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -1801,7 +1239,7 @@ static void fd_sweep_pass4_double(const double* S, long s0, long SW, const doubl
     }
 }
 
-static void fd_sweep_pass5_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n, int init)
+static void fd_sweep_pass5_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const double* r0 = S + s0 + sh + 0 * SW;
@@ -1814,157 +1252,86 @@ static void fd_sweep_pass5_double(const double* S, long s0, long SW, const doubl
         const double* r7 = S + s0 + sh + 7 * SW;
         const double* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v4_double v0 = fd_splat_double(w[0]);
         const fd_v4_double v1 = fd_splat_double(w[1]);
         const fd_v4_double v2 = fd_splat_double(w[2]);
         const fd_v4_double v3 = fd_splat_double(w[3]);
         const fd_v4_double v4 = fd_splat_double(w[4]);
-        if (first) {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
-                a3 = a3 + v4 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
-                a3 = a3 + v4 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 4 <= n; j += 4) {
+            fd_v4_double a0, a1, a2, a3, x;
+            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
+            a3 = a3 + v4 * x;
+            *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             double a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a3 = a3 + w[4] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a3 = a3 + w[4] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a3 = a3 + w[4] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -1973,7 +1340,7 @@ static void fd_sweep_pass5_double(const double* S, long s0, long SW, const doubl
     }
 }
 
-static void fd_sweep_pass6_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n, int init)
+static void fd_sweep_pass6_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const double* r0 = S + s0 + sh + 0 * SW;
@@ -1987,7 +1354,6 @@ static void fd_sweep_pass6_double(const double* S, long s0, long SW, const doubl
         const double* r8 = S + s0 + sh + 8 * SW;
         const double* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v4_double v0 = fd_splat_double(w[0]);
         const fd_v4_double v1 = fd_splat_double(w[1]);
@@ -1995,170 +1361,90 @@ static void fd_sweep_pass6_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v3 = fd_splat_double(w[3]);
         const fd_v4_double v4 = fd_splat_double(w[4]);
         const fd_v4_double v5 = fd_splat_double(w[5]);
-        if (first) {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
-                a3 = a3 + v5 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
-                a3 = a3 + v5 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 4 <= n; j += 4) {
+            fd_v4_double a0, a1, a2, a3, x;
+            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
+            a0 = a0 + v5 * x;
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
+            a1 = a1 + v5 * x;
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
+            a2 = a2 + v5 * x;
+            a3 = a3 + v4 * x;
+            x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
+            a3 = a3 + v5 * x;
+            *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             double a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a3 = a3 + w[5] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a3 = a3 + w[5] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a0 = a0 + w[5] * x;
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a1 = a1 + w[5] * x;
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a2 = a2 + w[5] * x;
+            a3 = a3 + w[4] * x;
+            x = r8[j];
+            a3 = a3 + w[5] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -2167,7 +1453,7 @@ static void fd_sweep_pass6_double(const double* S, long s0, long SW, const doubl
     }
 }
 
-static void fd_sweep_pass7_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n, int init)
+static void fd_sweep_pass7_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const double* r0 = S + s0 + sh + 0 * SW;
@@ -2182,7 +1468,6 @@ static void fd_sweep_pass7_double(const double* S, long s0, long SW, const doubl
         const double* r9 = S + s0 + sh + 9 * SW;
         const double* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v4_double v0 = fd_splat_double(w[0]);
         const fd_v4_double v1 = fd_splat_double(w[1]);
@@ -2191,190 +1476,100 @@ static void fd_sweep_pass7_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v4 = fd_splat_double(w[4]);
         const fd_v4_double v5 = fd_splat_double(w[5]);
         const fd_v4_double v6 = fd_splat_double(w[6]);
-        if (first) {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a0 = a0 + v6 * x;
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
-                a1 = a1 + v6 * x;
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
-                a2 = a2 + v6 * x;
-                a3 = a3 + v5 * x;
-                x = *(const fd_v4_double*)(r9 + j); FD_KEEP(x);
-                a3 = a3 + v6 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a0 = a0 + v6 * x;
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
-                a1 = a1 + v6 * x;
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
-                a2 = a2 + v6 * x;
-                a3 = a3 + v5 * x;
-                x = *(const fd_v4_double*)(r9 + j); FD_KEEP(x);
-                a3 = a3 + v6 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 4 <= n; j += 4) {
+            fd_v4_double a0, a1, a2, a3, x;
+            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
+            a0 = a0 + v5 * x;
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
+            a0 = a0 + v6 * x;
+            a1 = a1 + v5 * x;
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
+            a1 = a1 + v6 * x;
+            a2 = a2 + v5 * x;
+            a3 = a3 + v4 * x;
+            x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
+            a2 = a2 + v6 * x;
+            a3 = a3 + v5 * x;
+            x = *(const fd_v4_double*)(r9 + j); FD_KEEP(x);
+            a3 = a3 + v6 * x;
+            *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             double a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a0 = a0 + w[6] * x;
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a1 = a1 + w[6] * x;
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a2 = a2 + w[6] * x;
-                a3 = a3 + w[5] * x;
-                x = r9[j];
-                a3 = a3 + w[6] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a0 = a0 + w[6] * x;
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a1 = a1 + w[6] * x;
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a2 = a2 + w[6] * x;
-                a3 = a3 + w[5] * x;
-                x = r9[j];
-                a3 = a3 + w[6] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a0 = a0 + w[5] * x;
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a0 = a0 + w[6] * x;
+            a1 = a1 + w[5] * x;
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a1 = a1 + w[6] * x;
+            a2 = a2 + w[5] * x;
+            a3 = a3 + w[4] * x;
+            x = r8[j];
+            a2 = a2 + w[6] * x;
+            a3 = a3 + w[5] * x;
+            x = r9[j];
+            a3 = a3 + w[6] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -2383,7 +1578,7 @@ static void fd_sweep_pass7_double(const double* S, long s0, long SW, const doubl
     }
 }
 
-static void fd_sweep_pass8_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n, int init)
+static void fd_sweep_pass8_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
 {
     for (long sh = 0; sh < kw; sh++) {
         const double* r0 = S + s0 + sh + 0 * SW;
@@ -2399,7 +1594,6 @@ static void fd_sweep_pass8_double(const double* S, long s0, long SW, const doubl
         const double* r10 = S + s0 + sh + 10 * SW;
         const double* w = wt + sh * kh + m0;
         long j = 0;
-        const int first = init && sh == 0;
 #if FD_SWEEP_VECTOR
         const fd_v4_double v0 = fd_splat_double(w[0]);
         const fd_v4_double v1 = fd_splat_double(w[1]);
@@ -2409,210 +1603,110 @@ static void fd_sweep_pass8_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v5 = fd_splat_double(w[5]);
         const fd_v4_double v6 = fd_splat_double(w[6]);
         const fd_v4_double v7 = fd_splat_double(w[7]);
-        if (first) {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a0 = a0 + v6 * x;
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
-                a0 = a0 + v7 * x;
-                a1 = a1 + v6 * x;
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
-                a1 = a1 + v7 * x;
-                a2 = a2 + v6 * x;
-                a3 = a3 + v5 * x;
-                x = *(const fd_v4_double*)(r9 + j); FD_KEEP(x);
-                a2 = a2 + v7 * x;
-                a3 = a3 + v6 * x;
-                x = *(const fd_v4_double*)(r10 + j); FD_KEEP(x);
-                a3 = a3 + v7 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
-        }
-        else {
-            for (; j + 4 <= n; j += 4) {
-                fd_v4_double a0, a1, a2, a3, x;
-                a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-                a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-                a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-                a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
-                x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
-                a0 = a0 + v0 * x;
-                x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
-                a0 = a0 + v1 * x;
-                a1 = a1 + v0 * x;
-                x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
-                a0 = a0 + v2 * x;
-                a1 = a1 + v1 * x;
-                a2 = a2 + v0 * x;
-                x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
-                a0 = a0 + v3 * x;
-                a1 = a1 + v2 * x;
-                a2 = a2 + v1 * x;
-                a3 = a3 + v0 * x;
-                x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
-                a0 = a0 + v4 * x;
-                a1 = a1 + v3 * x;
-                a2 = a2 + v2 * x;
-                a3 = a3 + v1 * x;
-                x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
-                a0 = a0 + v5 * x;
-                a1 = a1 + v4 * x;
-                a2 = a2 + v3 * x;
-                a3 = a3 + v2 * x;
-                x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
-                a0 = a0 + v6 * x;
-                a1 = a1 + v5 * x;
-                a2 = a2 + v4 * x;
-                a3 = a3 + v3 * x;
-                x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
-                a0 = a0 + v7 * x;
-                a1 = a1 + v6 * x;
-                a2 = a2 + v5 * x;
-                a3 = a3 + v4 * x;
-                x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
-                a1 = a1 + v7 * x;
-                a2 = a2 + v6 * x;
-                a3 = a3 + v5 * x;
-                x = *(const fd_v4_double*)(r9 + j); FD_KEEP(x);
-                a2 = a2 + v7 * x;
-                a3 = a3 + v6 * x;
-                x = *(const fd_v4_double*)(r10 + j); FD_KEEP(x);
-                a3 = a3 + v7 * x;
-                *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
-                *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
-                *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
-                *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
-            }
+        for (; j + 4 <= n; j += 4) {
+            fd_v4_double a0, a1, a2, a3, x;
+            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
+            a0 = a0 + v5 * x;
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
+            a0 = a0 + v6 * x;
+            a1 = a1 + v5 * x;
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
+            a0 = a0 + v7 * x;
+            a1 = a1 + v6 * x;
+            a2 = a2 + v5 * x;
+            a3 = a3 + v4 * x;
+            x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
+            a1 = a1 + v7 * x;
+            a2 = a2 + v6 * x;
+            a3 = a3 + v5 * x;
+            x = *(const fd_v4_double*)(r9 + j); FD_KEEP(x);
+            a2 = a2 + v7 * x;
+            a3 = a3 + v6 * x;
+            x = *(const fd_v4_double*)(r10 + j); FD_KEEP(x);
+            a3 = a3 + v7 * x;
+            *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
         }
 #endif
         for (; j < n; j++) {
             double a0, a1, a2, a3, x;
-            if (first) {
-                x = r0[j];
-                a0 = w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a0 = a0 + w[6] * x;
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a0 = a0 + w[7] * x;
-                a1 = a1 + w[6] * x;
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a1 = a1 + w[7] * x;
-                a2 = a2 + w[6] * x;
-                a3 = a3 + w[5] * x;
-                x = r9[j];
-                a2 = a2 + w[7] * x;
-                a3 = a3 + w[6] * x;
-                x = r10[j];
-                a3 = a3 + w[7] * x;
-            } else {
-                a0 = O[0 * FD_SWEEP_T + j];
-                a1 = O[1 * FD_SWEEP_T + j];
-                a2 = O[2 * FD_SWEEP_T + j];
-                a3 = O[3 * FD_SWEEP_T + j];
-                x = r0[j];
-                a0 = a0 + w[0] * x;
-                x = r1[j];
-                a0 = a0 + w[1] * x;
-                a1 = a1 + w[0] * x;
-                x = r2[j];
-                a0 = a0 + w[2] * x;
-                a1 = a1 + w[1] * x;
-                a2 = a2 + w[0] * x;
-                x = r3[j];
-                a0 = a0 + w[3] * x;
-                a1 = a1 + w[2] * x;
-                a2 = a2 + w[1] * x;
-                a3 = a3 + w[0] * x;
-                x = r4[j];
-                a0 = a0 + w[4] * x;
-                a1 = a1 + w[3] * x;
-                a2 = a2 + w[2] * x;
-                a3 = a3 + w[1] * x;
-                x = r5[j];
-                a0 = a0 + w[5] * x;
-                a1 = a1 + w[4] * x;
-                a2 = a2 + w[3] * x;
-                a3 = a3 + w[2] * x;
-                x = r6[j];
-                a0 = a0 + w[6] * x;
-                a1 = a1 + w[5] * x;
-                a2 = a2 + w[4] * x;
-                a3 = a3 + w[3] * x;
-                x = r7[j];
-                a0 = a0 + w[7] * x;
-                a1 = a1 + w[6] * x;
-                a2 = a2 + w[5] * x;
-                a3 = a3 + w[4] * x;
-                x = r8[j];
-                a1 = a1 + w[7] * x;
-                a2 = a2 + w[6] * x;
-                a3 = a3 + w[5] * x;
-                x = r9[j];
-                a2 = a2 + w[7] * x;
-                a3 = a3 + w[6] * x;
-                x = r10[j];
-                a3 = a3 + w[7] * x;
-            }
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a0 = a0 + w[5] * x;
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a0 = a0 + w[6] * x;
+            a1 = a1 + w[5] * x;
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a0 = a0 + w[7] * x;
+            a1 = a1 + w[6] * x;
+            a2 = a2 + w[5] * x;
+            a3 = a3 + w[4] * x;
+            x = r8[j];
+            a1 = a1 + w[7] * x;
+            a2 = a2 + w[6] * x;
+            a3 = a3 + w[5] * x;
+            x = r9[j];
+            a2 = a2 + w[7] * x;
+            a3 = a3 + w[6] * x;
+            x = r10[j];
+            a3 = a3 + w[7] * x;
             O[0 * FD_SWEEP_T + j] = a0;
             O[1 * FD_SWEEP_T + j] = a1;
             O[2 * FD_SWEEP_T + j] = a2;
@@ -2621,17 +1715,167 @@ static void fd_sweep_pass8_double(const double* S, long s0, long SW, const doubl
     }
 }
 
-static inline void fd_sweep_pass_double(long g, const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n, int init)
+static void fd_sweep_pass9_double(const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
+{
+    for (long sh = 0; sh < kw; sh++) {
+        const double* r0 = S + s0 + sh + 0 * SW;
+        const double* r1 = S + s0 + sh + 1 * SW;
+        const double* r2 = S + s0 + sh + 2 * SW;
+        const double* r3 = S + s0 + sh + 3 * SW;
+        const double* r4 = S + s0 + sh + 4 * SW;
+        const double* r5 = S + s0 + sh + 5 * SW;
+        const double* r6 = S + s0 + sh + 6 * SW;
+        const double* r7 = S + s0 + sh + 7 * SW;
+        const double* r8 = S + s0 + sh + 8 * SW;
+        const double* r9 = S + s0 + sh + 9 * SW;
+        const double* r10 = S + s0 + sh + 10 * SW;
+        const double* r11 = S + s0 + sh + 11 * SW;
+        const double* w = wt + sh * kh + m0;
+        long j = 0;
+#if FD_SWEEP_VECTOR
+        const fd_v4_double v0 = fd_splat_double(w[0]);
+        const fd_v4_double v1 = fd_splat_double(w[1]);
+        const fd_v4_double v2 = fd_splat_double(w[2]);
+        const fd_v4_double v3 = fd_splat_double(w[3]);
+        const fd_v4_double v4 = fd_splat_double(w[4]);
+        const fd_v4_double v5 = fd_splat_double(w[5]);
+        const fd_v4_double v6 = fd_splat_double(w[6]);
+        const fd_v4_double v7 = fd_splat_double(w[7]);
+        const fd_v4_double v8 = fd_splat_double(w[8]);
+        for (; j + 4 <= n; j += 4) {
+            fd_v4_double a0, a1, a2, a3, x;
+            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
+            a0 = a0 + v0 * x;
+            x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
+            a0 = a0 + v1 * x;
+            a1 = a1 + v0 * x;
+            x = *(const fd_v4_double*)(r2 + j); FD_KEEP(x);
+            a0 = a0 + v2 * x;
+            a1 = a1 + v1 * x;
+            a2 = a2 + v0 * x;
+            x = *(const fd_v4_double*)(r3 + j); FD_KEEP(x);
+            a0 = a0 + v3 * x;
+            a1 = a1 + v2 * x;
+            a2 = a2 + v1 * x;
+            a3 = a3 + v0 * x;
+            x = *(const fd_v4_double*)(r4 + j); FD_KEEP(x);
+            a0 = a0 + v4 * x;
+            a1 = a1 + v3 * x;
+            a2 = a2 + v2 * x;
+            a3 = a3 + v1 * x;
+            x = *(const fd_v4_double*)(r5 + j); FD_KEEP(x);
+            a0 = a0 + v5 * x;
+            a1 = a1 + v4 * x;
+            a2 = a2 + v3 * x;
+            a3 = a3 + v2 * x;
+            x = *(const fd_v4_double*)(r6 + j); FD_KEEP(x);
+            a0 = a0 + v6 * x;
+            a1 = a1 + v5 * x;
+            a2 = a2 + v4 * x;
+            a3 = a3 + v3 * x;
+            x = *(const fd_v4_double*)(r7 + j); FD_KEEP(x);
+            a0 = a0 + v7 * x;
+            a1 = a1 + v6 * x;
+            a2 = a2 + v5 * x;
+            a3 = a3 + v4 * x;
+            x = *(const fd_v4_double*)(r8 + j); FD_KEEP(x);
+            a0 = a0 + v8 * x;
+            a1 = a1 + v7 * x;
+            a2 = a2 + v6 * x;
+            a3 = a3 + v5 * x;
+            x = *(const fd_v4_double*)(r9 + j); FD_KEEP(x);
+            a1 = a1 + v8 * x;
+            a2 = a2 + v7 * x;
+            a3 = a3 + v6 * x;
+            x = *(const fd_v4_double*)(r10 + j); FD_KEEP(x);
+            a2 = a2 + v8 * x;
+            a3 = a3 + v7 * x;
+            x = *(const fd_v4_double*)(r11 + j); FD_KEEP(x);
+            a3 = a3 + v8 * x;
+            *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j) = a0;
+            *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j) = a1;
+            *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j) = a2;
+            *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j) = a3;
+        }
+#endif
+        for (; j < n; j++) {
+            double a0, a1, a2, a3, x;
+            a0 = O[0 * FD_SWEEP_T + j];
+            a1 = O[1 * FD_SWEEP_T + j];
+            a2 = O[2 * FD_SWEEP_T + j];
+            a3 = O[3 * FD_SWEEP_T + j];
+            x = r0[j];
+            a0 = a0 + w[0] * x;
+            x = r1[j];
+            a0 = a0 + w[1] * x;
+            a1 = a1 + w[0] * x;
+            x = r2[j];
+            a0 = a0 + w[2] * x;
+            a1 = a1 + w[1] * x;
+            a2 = a2 + w[0] * x;
+            x = r3[j];
+            a0 = a0 + w[3] * x;
+            a1 = a1 + w[2] * x;
+            a2 = a2 + w[1] * x;
+            a3 = a3 + w[0] * x;
+            x = r4[j];
+            a0 = a0 + w[4] * x;
+            a1 = a1 + w[3] * x;
+            a2 = a2 + w[2] * x;
+            a3 = a3 + w[1] * x;
+            x = r5[j];
+            a0 = a0 + w[5] * x;
+            a1 = a1 + w[4] * x;
+            a2 = a2 + w[3] * x;
+            a3 = a3 + w[2] * x;
+            x = r6[j];
+            a0 = a0 + w[6] * x;
+            a1 = a1 + w[5] * x;
+            a2 = a2 + w[4] * x;
+            a3 = a3 + w[3] * x;
+            x = r7[j];
+            a0 = a0 + w[7] * x;
+            a1 = a1 + w[6] * x;
+            a2 = a2 + w[5] * x;
+            a3 = a3 + w[4] * x;
+            x = r8[j];
+            a0 = a0 + w[8] * x;
+            a1 = a1 + w[7] * x;
+            a2 = a2 + w[6] * x;
+            a3 = a3 + w[5] * x;
+            x = r9[j];
+            a1 = a1 + w[8] * x;
+            a2 = a2 + w[7] * x;
+            a3 = a3 + w[6] * x;
+            x = r10[j];
+            a2 = a2 + w[8] * x;
+            a3 = a3 + w[7] * x;
+            x = r11[j];
+            a3 = a3 + w[8] * x;
+            O[0 * FD_SWEEP_T + j] = a0;
+            O[1 * FD_SWEEP_T + j] = a1;
+            O[2 * FD_SWEEP_T + j] = a2;
+            O[3 * FD_SWEEP_T + j] = a3;
+        }
+    }
+}
+
+static inline void fd_sweep_pass_double(long g, const double* S, long s0, long SW, const double* wt, long kh, long m0, long kw, double* O, long n)
 {
     switch (g) {
-    case 1: fd_sweep_pass1_double(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 2: fd_sweep_pass2_double(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 3: fd_sweep_pass3_double(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 4: fd_sweep_pass4_double(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 5: fd_sweep_pass5_double(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 6: fd_sweep_pass6_double(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    case 7: fd_sweep_pass7_double(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
-    default: fd_sweep_pass8_double(S, s0, SW, wt, kh, m0, kw, O, n, init); break;
+    case 1: fd_sweep_pass1_double(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 2: fd_sweep_pass2_double(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 3: fd_sweep_pass3_double(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 4: fd_sweep_pass4_double(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 5: fd_sweep_pass5_double(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 6: fd_sweep_pass6_double(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 7: fd_sweep_pass7_double(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    case 8: fd_sweep_pass8_double(S, s0, SW, wt, kh, m0, kw, O, n); break;
+    default: fd_sweep_pass9_double(S, s0, SW, wt, kh, m0, kw, O, n); break;
     }
 }
 

@@ -642,18 +642,18 @@ cdef extern from "_sweep_passes.h" nogil:
         SWEEP_ROWS "FD_SWEEP_ROWS"
         SWEEP_MAX_GROUP "FD_SWEEP_MAX_GROUP"
     void fd_sweep_pass_float(long g, const float* S, long s0, long SW, const float* wt,
-                             long kh, long m0, long kw, float* O, long n, int init)
+                             long kh, long m0, long kw, float* O, long n)
     void fd_sweep_pass_double(long g, const double* S, long s0, long SW, const double* wt,
-                              long kh, long m0, long kw, double* O, long n, int init)
+                              long kh, long m0, long kw, double* O, long n)
 
 
 cdef inline void _sweep_pass(Py_ssize_t g, const floating* S, Py_ssize_t s0, Py_ssize_t SW,
                              const floating* wt, Py_ssize_t kh, Py_ssize_t m0, Py_ssize_t kw,
-                             floating* O, Py_ssize_t n, bint init) noexcept nogil:
+                             floating* O, Py_ssize_t n) noexcept nogil:
     if floating is float:
-        fd_sweep_pass_float(g, S, s0, SW, wt, kh, m0, kw, O, n, init)
+        fd_sweep_pass_float(g, S, s0, SW, wt, kh, m0, kw, O, n)
     else:
-        fd_sweep_pass_double(g, S, s0, SW, wt, kh, m0, kw, O, n, init)
+        fd_sweep_pass_double(g, S, s0, SW, wt, kh, m0, kw, O, n)
 
 
 cdef void _sweep_item(const floating* x, Py_ssize_t H, Py_ssize_t W, const long long* rowmap,
@@ -701,10 +701,12 @@ cdef void _sweep_item(const floating* x, Py_ssize_t H, Py_ssize_t W, const long 
         j0 = 0
         while j0 < e1 - e0:
             tw = min(SWEEP_T, e1 - e0 - j0)
+            for c in range(SWEEP_ROWS * SWEEP_T):
+                O[c] = 0
             m0 = 0
             for gi in range(ngroups):
                 g = (kh - m0) // (ngroups - gi)
-                _sweep_pass(g, S, (i + m0) * SW + j0, SW, wt, kh, m0, kw, O, tw, gi == 0)
+                _sweep_pass(g, S, (i + m0) * SW + j0, SW, wt, kh, m0, kw, O, tw)
                 m0 += g
             for q in range(min(SWEEP_ROWS, th - i)):
                 _copy(out + (p * OH + i0 + i + q) * OW + e0 + j0, O + q * SWEEP_T, tw)

@@ -17,8 +17,10 @@ compiler keeps an array of accumulators in registers.
 import os
 
 T = 256           # output columns per tile (the row stride of the accumulator tile)
-ROWS = 4          # output rows per pass (four sums, g weights and a load: <= 13 registers)
-MAX_GROUP = 8     # kernel rows per pass
+ROWS = 4          # output rows per pass (four sums, g weights and a load: <= 14 registers)
+# kernel rows per pass: measured for 9x9, one pass of nine ran at 63-71 GFLOP/s per thread,
+# five + four at 56 (each pass loads and stores the four sums once per shift)
+MAX_GROUP = 9
 HERE = os.path.dirname(os.path.abspath(__file__))
 NUMBA_OUT = os.path.join(HERE, "..", "fastdeconv", "kernels", "numba", "_sweep_passes.py")
 C_OUT = os.path.join(HERE, "_sweep_passes.h")
@@ -38,7 +40,7 @@ def _terms(g):
 def _numba_pass(g):
     lines = [
         "@kernel_jit",
-        f"def _pass{g}(S, s0, SW, wt, kh, m0, kw, O, n, init):",
+        f"def _pass{g}(S, s0, SW, wt, kh, m0, kw, O, n):",
         "    n = np.uint64(n)",
         "    t1 = np.uint64(T)",
         "    t2 = np.uint64(2 * T)",
@@ -50,24 +52,18 @@ def _numba_pass(g):
     lines.append("        wb = sh * kh + m0")
     for m in range(g):
         lines.append(f"        w{m} = wt[wb + {m}]")
-    for init in (True, False):
-        ind = " " * 16
-        lines.append("        if init and sh == 0:" if init else "        else:")
-        lines.append("            for j in range(n):")
-        if not init:
-            for q, t in enumerate(("j", "t1 + j", "t2 + j", "t3 + j")):
-                lines.append(f"{ind}a{q} = O[{t}]")
-        last = -1
-        for r, q, m in _terms(g):
-            if r != last:
-                lines.append(f"{ind}x = S[r{r} + j]")
-                last = r
-            if init and m == 0:
-                lines.append(f"{ind}a{q} = w{m} * x")
-            else:
-                lines.append(f"{ind}a{q} = a{q} + w{m} * x")
-        for q, t in enumerate(("j", "t1 + j", "t2 + j", "t3 + j")):
-            lines.append(f"{ind}O[{t}] = a{q}")
+    ind = " " * 12
+    lines.append("        for j in range(n):")
+    for q, t in enumerate(("j", "t1 + j", "t2 + j", "t3 + j")):
+        lines.append(f"{ind}a{q} = O[{t}]")
+    last = -1
+    for r, q, m in _terms(g):
+        if r != last:
+            lines.append(f"{ind}x = S[r{r} + j]")
+            last = r
+        lines.append(f"{ind}a{q} = a{q} + w{m} * x")
+    for q, t in enumerate(("j", "t1 + j", "t2 + j", "t3 + j")):
+        lines.append(f"{ind}O[{t}] = a{q}")
     return "\n".join(lines) + "\n"
 
 
@@ -75,57 +71,42 @@ def _c_pass(g, t, v):
     """C pass for element type ``t`` with ``v`` lanes per GNU vector."""
     vt = f"fd_v{v}_{t}"
     args = (f"const {t}* S, long s0, long SW, const {t}* wt, long kh, long m0, long kw, "
-            f"{t}* O, long n, int init")
+            f"{t}* O, long n")
     lines = [f"static void fd_sweep_pass{g}_{t}({args})", "{",
              "    for (long sh = 0; sh < kw; sh++) {"]
     for r in range(g + ROWS - 1):
         lines.append(f"        const {t}* r{r} = S + s0 + sh + {r} * SW;")
     lines.append(f"        const {t}* w = wt + sh * kh + m0;")
     lines.append("        long j = 0;")
-    lines.append(f"        const int first = init && sh == 0;")
     lines.append("#if FD_SWEEP_VECTOR")
     for m in range(g):
         lines.append(f"        const {vt} v{m} = fd_splat_{t}(w[{m}]);")
-    for init in (True, False):
-        lines.append("        if (first) {" if init else "        else {")
-        lines.append(f"            for (; j + {v} <= n; j += {v}) {{")
-        ind = " " * 16
-        lines.append(f"{ind}{vt} a0, a1, a2, a3, x;")
-        if not init:
-            for q in range(ROWS):
-                lines.append(f"{ind}a{q} = *(const {vt}*)(O + {q} * FD_SWEEP_T + j);")
-        last = -1
-        for r, q, m in _terms(g):
-            if r != last:
-                lines.append(f"{ind}x = *(const {vt}*)(r{r} + j); FD_KEEP(x);")
-                last = r
-            lines.append(f"{ind}a{q} = v{m} * x;" if init and m == 0 else f"{ind}a{q} = a{q} + v{m} * x;")
-        for q in range(ROWS):
-            lines.append(f"{ind}*({vt}*)(O + {q} * FD_SWEEP_T + j) = a{q};")
-        lines.append("            }")
-        lines.append("        }")
+    lines.append(f"        for (; j + {v} <= n; j += {v}) {{")
+    ind = " " * 12
+    lines.append(f"{ind}{vt} a0, a1, a2, a3, x;")
+    for q in range(ROWS):
+        lines.append(f"{ind}a{q} = *(const {vt}*)(O + {q} * FD_SWEEP_T + j);")
+    last = -1
+    for r, q, m in _terms(g):
+        if r != last:
+            lines.append(f"{ind}x = *(const {vt}*)(r{r} + j); FD_KEEP(x);")
+            last = r
+        lines.append(f"{ind}a{q} = a{q} + v{m} * x;")
+    for q in range(ROWS):
+        lines.append(f"{ind}*({vt}*)(O + {q} * FD_SWEEP_T + j) = a{q};")
+    lines.append("        }")
     lines.append("#endif")
     # the remainder (all of it without vector types): the same sums, one column at a time
     lines.append("        for (; j < n; j++) {")
-    ind = " " * 12
     lines.append(f"{ind}{t} a0, a1, a2, a3, x;")
-    lines.append(f"{ind}if (first) {{")
-    last = -1
-    for r, q, m in _terms(g):
-        if r != last:
-            lines.append(f"{ind}    x = r{r}[j];")
-            last = r
-        lines.append(f"{ind}    a{q} = w[{m}] * x;" if m == 0 else f"{ind}    a{q} = a{q} + w[{m}] * x;")
-    lines.append(f"{ind}}} else {{")
     for q in range(ROWS):
-        lines.append(f"{ind}    a{q} = O[{q} * FD_SWEEP_T + j];")
+        lines.append(f"{ind}a{q} = O[{q} * FD_SWEEP_T + j];")
     last = -1
     for r, q, m in _terms(g):
         if r != last:
-            lines.append(f"{ind}    x = r{r}[j];")
+            lines.append(f"{ind}x = r{r}[j];")
             last = r
-        lines.append(f"{ind}    a{q} = a{q} + w[{m}] * x;")
-    lines.append(f"{ind}}}")
+        lines.append(f"{ind}a{q} = a{q} + w[{m}] * x;")
     for q in range(ROWS):
         lines.append(f"{ind}O[{q} * FD_SWEEP_T + j] = a{q};")
     lines.append("        }")
@@ -135,20 +116,20 @@ def _c_pass(g, t, v):
 
 
 def _numba_dispatch():
-    lines = ["@kernel_jit", "def sweep_pass(g, S, s0, SW, wt, kh, m0, kw, O, n, init):"]
+    lines = ["@kernel_jit", "def sweep_pass(g, S, s0, SW, wt, kh, m0, kw, O, n):"]
     for g in range(1, MAX_GROUP + 1):
         lines.append("    else:" if g == MAX_GROUP else f"    {'if' if g == 1 else 'elif'} g == {g}:")
-        lines.append(f"        _pass{g}(S, s0, SW, wt, kh, m0, kw, O, n, init)")
+        lines.append(f"        _pass{g}(S, s0, SW, wt, kh, m0, kw, O, n)")
     return "\n".join(lines) + "\n"
 
 
 def _c_dispatch(t):
     args = (f"long g, const {t}* S, long s0, long SW, const {t}* wt, long kh, long m0, "
-            f"long kw, {t}* O, long n, int init")
+            f"long kw, {t}* O, long n")
     lines = [f"static inline void fd_sweep_pass_{t}({args})", "{", "    switch (g) {"]
     for g in range(1, MAX_GROUP + 1):
         label = "default" if g == MAX_GROUP else f"case {g}"
-        lines.append(f"    {label}: fd_sweep_pass{g}_{t}(S, s0, SW, wt, kh, m0, kw, O, n, init); break;")
+        lines.append(f"    {label}: fd_sweep_pass{g}_{t}(S, s0, SW, wt, kh, m0, kw, O, n); break;")
     lines += ["    }", "}"]
     return "\n".join(lines) + "\n"
 

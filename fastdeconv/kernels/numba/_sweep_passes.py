@@ -7,11 +7,11 @@ from ._config import kernel_jit
 T = 256  # row stride of the pass accumulator tile O (a constant: the
 # compiler then sees that the four output rows never overlap)
 ROWS = 4
-MAX_GROUP = 8
+MAX_GROUP = 9
 
 
 @kernel_jit
-def _pass1(S, s0, SW, wt, kh, m0, kw, O, n, init):
+def _pass1(S, s0, SW, wt, kh, m0, kw, O, n):
     n = np.uint64(n)
     t1 = np.uint64(T)
     t2 = np.uint64(2 * T)
@@ -23,42 +23,27 @@ def _pass1(S, s0, SW, wt, kh, m0, kw, O, n, init):
         r3 = np.uint64(s0 + sh + 3 * SW)
         wb = sh * kh + m0
         w0 = wt[wb + 0]
-        if init and sh == 0:
-            for j in range(n):
-                x = S[r0 + j]
-                a0 = w0 * x
-                x = S[r1 + j]
-                a1 = w0 * x
-                x = S[r2 + j]
-                a2 = w0 * x
-                x = S[r3 + j]
-                a3 = w0 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
-        else:
-            for j in range(n):
-                a0 = O[j]
-                a1 = O[t1 + j]
-                a2 = O[t2 + j]
-                a3 = O[t3 + j]
-                x = S[r0 + j]
-                a0 = a0 + w0 * x
-                x = S[r1 + j]
-                a1 = a1 + w0 * x
-                x = S[r2 + j]
-                a2 = a2 + w0 * x
-                x = S[r3 + j]
-                a3 = a3 + w0 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
+        for j in range(n):
+            a0 = O[j]
+            a1 = O[t1 + j]
+            a2 = O[t2 + j]
+            a3 = O[t3 + j]
+            x = S[r0 + j]
+            a0 = a0 + w0 * x
+            x = S[r1 + j]
+            a1 = a1 + w0 * x
+            x = S[r2 + j]
+            a2 = a2 + w0 * x
+            x = S[r3 + j]
+            a3 = a3 + w0 * x
+            O[j] = a0
+            O[t1 + j] = a1
+            O[t2 + j] = a2
+            O[t3 + j] = a3
 
 
 @kernel_jit
-def _pass2(S, s0, SW, wt, kh, m0, kw, O, n, init):
+def _pass2(S, s0, SW, wt, kh, m0, kw, O, n):
     n = np.uint64(n)
     t1 = np.uint64(T)
     t2 = np.uint64(2 * T)
@@ -72,52 +57,32 @@ def _pass2(S, s0, SW, wt, kh, m0, kw, O, n, init):
         wb = sh * kh + m0
         w0 = wt[wb + 0]
         w1 = wt[wb + 1]
-        if init and sh == 0:
-            for j in range(n):
-                x = S[r0 + j]
-                a0 = w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = w0 * x
-                x = S[r2 + j]
-                a1 = a1 + w1 * x
-                a2 = w0 * x
-                x = S[r3 + j]
-                a2 = a2 + w1 * x
-                a3 = w0 * x
-                x = S[r4 + j]
-                a3 = a3 + w1 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
-        else:
-            for j in range(n):
-                a0 = O[j]
-                a1 = O[t1 + j]
-                a2 = O[t2 + j]
-                a3 = O[t3 + j]
-                x = S[r0 + j]
-                a0 = a0 + w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = a1 + w0 * x
-                x = S[r2 + j]
-                a1 = a1 + w1 * x
-                a2 = a2 + w0 * x
-                x = S[r3 + j]
-                a2 = a2 + w1 * x
-                a3 = a3 + w0 * x
-                x = S[r4 + j]
-                a3 = a3 + w1 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
+        for j in range(n):
+            a0 = O[j]
+            a1 = O[t1 + j]
+            a2 = O[t2 + j]
+            a3 = O[t3 + j]
+            x = S[r0 + j]
+            a0 = a0 + w0 * x
+            x = S[r1 + j]
+            a0 = a0 + w1 * x
+            a1 = a1 + w0 * x
+            x = S[r2 + j]
+            a1 = a1 + w1 * x
+            a2 = a2 + w0 * x
+            x = S[r3 + j]
+            a2 = a2 + w1 * x
+            a3 = a3 + w0 * x
+            x = S[r4 + j]
+            a3 = a3 + w1 * x
+            O[j] = a0
+            O[t1 + j] = a1
+            O[t2 + j] = a2
+            O[t3 + j] = a3
 
 
 @kernel_jit
-def _pass3(S, s0, SW, wt, kh, m0, kw, O, n, init):
+def _pass3(S, s0, SW, wt, kh, m0, kw, O, n):
     n = np.uint64(n)
     t1 = np.uint64(T)
     t2 = np.uint64(2 * T)
@@ -133,62 +98,37 @@ def _pass3(S, s0, SW, wt, kh, m0, kw, O, n, init):
         w0 = wt[wb + 0]
         w1 = wt[wb + 1]
         w2 = wt[wb + 2]
-        if init and sh == 0:
-            for j in range(n):
-                x = S[r0 + j]
-                a0 = w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = w0 * x
-                x = S[r3 + j]
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = w0 * x
-                x = S[r4 + j]
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a3 = a3 + w2 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
-        else:
-            for j in range(n):
-                a0 = O[j]
-                a1 = O[t1 + j]
-                a2 = O[t2 + j]
-                a3 = O[t3 + j]
-                x = S[r0 + j]
-                a0 = a0 + w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = a1 + w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = a2 + w0 * x
-                x = S[r3 + j]
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = a3 + w0 * x
-                x = S[r4 + j]
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a3 = a3 + w2 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
+        for j in range(n):
+            a0 = O[j]
+            a1 = O[t1 + j]
+            a2 = O[t2 + j]
+            a3 = O[t3 + j]
+            x = S[r0 + j]
+            a0 = a0 + w0 * x
+            x = S[r1 + j]
+            a0 = a0 + w1 * x
+            a1 = a1 + w0 * x
+            x = S[r2 + j]
+            a0 = a0 + w2 * x
+            a1 = a1 + w1 * x
+            a2 = a2 + w0 * x
+            x = S[r3 + j]
+            a1 = a1 + w2 * x
+            a2 = a2 + w1 * x
+            a3 = a3 + w0 * x
+            x = S[r4 + j]
+            a2 = a2 + w2 * x
+            a3 = a3 + w1 * x
+            x = S[r5 + j]
+            a3 = a3 + w2 * x
+            O[j] = a0
+            O[t1 + j] = a1
+            O[t2 + j] = a2
+            O[t3 + j] = a3
 
 
 @kernel_jit
-def _pass4(S, s0, SW, wt, kh, m0, kw, O, n, init):
+def _pass4(S, s0, SW, wt, kh, m0, kw, O, n):
     n = np.uint64(n)
     t1 = np.uint64(T)
     t2 = np.uint64(2 * T)
@@ -206,72 +146,42 @@ def _pass4(S, s0, SW, wt, kh, m0, kw, O, n, init):
         w1 = wt[wb + 1]
         w2 = wt[wb + 2]
         w3 = wt[wb + 3]
-        if init and sh == 0:
-            for j in range(n):
-                x = S[r0 + j]
-                a0 = w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = w0 * x
-                x = S[r4 + j]
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a3 = a3 + w3 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
-        else:
-            for j in range(n):
-                a0 = O[j]
-                a1 = O[t1 + j]
-                a2 = O[t2 + j]
-                a3 = O[t3 + j]
-                x = S[r0 + j]
-                a0 = a0 + w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = a1 + w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = a2 + w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = a3 + w0 * x
-                x = S[r4 + j]
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a3 = a3 + w3 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
+        for j in range(n):
+            a0 = O[j]
+            a1 = O[t1 + j]
+            a2 = O[t2 + j]
+            a3 = O[t3 + j]
+            x = S[r0 + j]
+            a0 = a0 + w0 * x
+            x = S[r1 + j]
+            a0 = a0 + w1 * x
+            a1 = a1 + w0 * x
+            x = S[r2 + j]
+            a0 = a0 + w2 * x
+            a1 = a1 + w1 * x
+            a2 = a2 + w0 * x
+            x = S[r3 + j]
+            a0 = a0 + w3 * x
+            a1 = a1 + w2 * x
+            a2 = a2 + w1 * x
+            a3 = a3 + w0 * x
+            x = S[r4 + j]
+            a1 = a1 + w3 * x
+            a2 = a2 + w2 * x
+            a3 = a3 + w1 * x
+            x = S[r5 + j]
+            a2 = a2 + w3 * x
+            a3 = a3 + w2 * x
+            x = S[r6 + j]
+            a3 = a3 + w3 * x
+            O[j] = a0
+            O[t1 + j] = a1
+            O[t2 + j] = a2
+            O[t3 + j] = a3
 
 
 @kernel_jit
-def _pass5(S, s0, SW, wt, kh, m0, kw, O, n, init):
+def _pass5(S, s0, SW, wt, kh, m0, kw, O, n):
     n = np.uint64(n)
     t1 = np.uint64(T)
     t2 = np.uint64(2 * T)
@@ -291,82 +201,47 @@ def _pass5(S, s0, SW, wt, kh, m0, kw, O, n, init):
         w2 = wt[wb + 2]
         w3 = wt[wb + 3]
         w4 = wt[wb + 4]
-        if init and sh == 0:
-            for j in range(n):
-                x = S[r0 + j]
-                a0 = w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = w0 * x
-                x = S[r4 + j]
-                a0 = a0 + w4 * x
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a1 = a1 + w4 * x
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a2 = a2 + w4 * x
-                a3 = a3 + w3 * x
-                x = S[r7 + j]
-                a3 = a3 + w4 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
-        else:
-            for j in range(n):
-                a0 = O[j]
-                a1 = O[t1 + j]
-                a2 = O[t2 + j]
-                a3 = O[t3 + j]
-                x = S[r0 + j]
-                a0 = a0 + w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = a1 + w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = a2 + w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = a3 + w0 * x
-                x = S[r4 + j]
-                a0 = a0 + w4 * x
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a1 = a1 + w4 * x
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a2 = a2 + w4 * x
-                a3 = a3 + w3 * x
-                x = S[r7 + j]
-                a3 = a3 + w4 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
+        for j in range(n):
+            a0 = O[j]
+            a1 = O[t1 + j]
+            a2 = O[t2 + j]
+            a3 = O[t3 + j]
+            x = S[r0 + j]
+            a0 = a0 + w0 * x
+            x = S[r1 + j]
+            a0 = a0 + w1 * x
+            a1 = a1 + w0 * x
+            x = S[r2 + j]
+            a0 = a0 + w2 * x
+            a1 = a1 + w1 * x
+            a2 = a2 + w0 * x
+            x = S[r3 + j]
+            a0 = a0 + w3 * x
+            a1 = a1 + w2 * x
+            a2 = a2 + w1 * x
+            a3 = a3 + w0 * x
+            x = S[r4 + j]
+            a0 = a0 + w4 * x
+            a1 = a1 + w3 * x
+            a2 = a2 + w2 * x
+            a3 = a3 + w1 * x
+            x = S[r5 + j]
+            a1 = a1 + w4 * x
+            a2 = a2 + w3 * x
+            a3 = a3 + w2 * x
+            x = S[r6 + j]
+            a2 = a2 + w4 * x
+            a3 = a3 + w3 * x
+            x = S[r7 + j]
+            a3 = a3 + w4 * x
+            O[j] = a0
+            O[t1 + j] = a1
+            O[t2 + j] = a2
+            O[t3 + j] = a3
 
 
 @kernel_jit
-def _pass6(S, s0, SW, wt, kh, m0, kw, O, n, init):
+def _pass6(S, s0, SW, wt, kh, m0, kw, O, n):
     n = np.uint64(n)
     t1 = np.uint64(T)
     t2 = np.uint64(2 * T)
@@ -388,92 +263,52 @@ def _pass6(S, s0, SW, wt, kh, m0, kw, O, n, init):
         w3 = wt[wb + 3]
         w4 = wt[wb + 4]
         w5 = wt[wb + 5]
-        if init and sh == 0:
-            for j in range(n):
-                x = S[r0 + j]
-                a0 = w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = w0 * x
-                x = S[r4 + j]
-                a0 = a0 + w4 * x
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a0 = a0 + w5 * x
-                a1 = a1 + w4 * x
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a1 = a1 + w5 * x
-                a2 = a2 + w4 * x
-                a3 = a3 + w3 * x
-                x = S[r7 + j]
-                a2 = a2 + w5 * x
-                a3 = a3 + w4 * x
-                x = S[r8 + j]
-                a3 = a3 + w5 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
-        else:
-            for j in range(n):
-                a0 = O[j]
-                a1 = O[t1 + j]
-                a2 = O[t2 + j]
-                a3 = O[t3 + j]
-                x = S[r0 + j]
-                a0 = a0 + w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = a1 + w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = a2 + w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = a3 + w0 * x
-                x = S[r4 + j]
-                a0 = a0 + w4 * x
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a0 = a0 + w5 * x
-                a1 = a1 + w4 * x
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a1 = a1 + w5 * x
-                a2 = a2 + w4 * x
-                a3 = a3 + w3 * x
-                x = S[r7 + j]
-                a2 = a2 + w5 * x
-                a3 = a3 + w4 * x
-                x = S[r8 + j]
-                a3 = a3 + w5 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
+        for j in range(n):
+            a0 = O[j]
+            a1 = O[t1 + j]
+            a2 = O[t2 + j]
+            a3 = O[t3 + j]
+            x = S[r0 + j]
+            a0 = a0 + w0 * x
+            x = S[r1 + j]
+            a0 = a0 + w1 * x
+            a1 = a1 + w0 * x
+            x = S[r2 + j]
+            a0 = a0 + w2 * x
+            a1 = a1 + w1 * x
+            a2 = a2 + w0 * x
+            x = S[r3 + j]
+            a0 = a0 + w3 * x
+            a1 = a1 + w2 * x
+            a2 = a2 + w1 * x
+            a3 = a3 + w0 * x
+            x = S[r4 + j]
+            a0 = a0 + w4 * x
+            a1 = a1 + w3 * x
+            a2 = a2 + w2 * x
+            a3 = a3 + w1 * x
+            x = S[r5 + j]
+            a0 = a0 + w5 * x
+            a1 = a1 + w4 * x
+            a2 = a2 + w3 * x
+            a3 = a3 + w2 * x
+            x = S[r6 + j]
+            a1 = a1 + w5 * x
+            a2 = a2 + w4 * x
+            a3 = a3 + w3 * x
+            x = S[r7 + j]
+            a2 = a2 + w5 * x
+            a3 = a3 + w4 * x
+            x = S[r8 + j]
+            a3 = a3 + w5 * x
+            O[j] = a0
+            O[t1 + j] = a1
+            O[t2 + j] = a2
+            O[t3 + j] = a3
 
 
 @kernel_jit
-def _pass7(S, s0, SW, wt, kh, m0, kw, O, n, init):
+def _pass7(S, s0, SW, wt, kh, m0, kw, O, n):
     n = np.uint64(n)
     t1 = np.uint64(T)
     t2 = np.uint64(2 * T)
@@ -497,102 +332,57 @@ def _pass7(S, s0, SW, wt, kh, m0, kw, O, n, init):
         w4 = wt[wb + 4]
         w5 = wt[wb + 5]
         w6 = wt[wb + 6]
-        if init and sh == 0:
-            for j in range(n):
-                x = S[r0 + j]
-                a0 = w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = w0 * x
-                x = S[r4 + j]
-                a0 = a0 + w4 * x
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a0 = a0 + w5 * x
-                a1 = a1 + w4 * x
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a0 = a0 + w6 * x
-                a1 = a1 + w5 * x
-                a2 = a2 + w4 * x
-                a3 = a3 + w3 * x
-                x = S[r7 + j]
-                a1 = a1 + w6 * x
-                a2 = a2 + w5 * x
-                a3 = a3 + w4 * x
-                x = S[r8 + j]
-                a2 = a2 + w6 * x
-                a3 = a3 + w5 * x
-                x = S[r9 + j]
-                a3 = a3 + w6 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
-        else:
-            for j in range(n):
-                a0 = O[j]
-                a1 = O[t1 + j]
-                a2 = O[t2 + j]
-                a3 = O[t3 + j]
-                x = S[r0 + j]
-                a0 = a0 + w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = a1 + w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = a2 + w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = a3 + w0 * x
-                x = S[r4 + j]
-                a0 = a0 + w4 * x
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a0 = a0 + w5 * x
-                a1 = a1 + w4 * x
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a0 = a0 + w6 * x
-                a1 = a1 + w5 * x
-                a2 = a2 + w4 * x
-                a3 = a3 + w3 * x
-                x = S[r7 + j]
-                a1 = a1 + w6 * x
-                a2 = a2 + w5 * x
-                a3 = a3 + w4 * x
-                x = S[r8 + j]
-                a2 = a2 + w6 * x
-                a3 = a3 + w5 * x
-                x = S[r9 + j]
-                a3 = a3 + w6 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
+        for j in range(n):
+            a0 = O[j]
+            a1 = O[t1 + j]
+            a2 = O[t2 + j]
+            a3 = O[t3 + j]
+            x = S[r0 + j]
+            a0 = a0 + w0 * x
+            x = S[r1 + j]
+            a0 = a0 + w1 * x
+            a1 = a1 + w0 * x
+            x = S[r2 + j]
+            a0 = a0 + w2 * x
+            a1 = a1 + w1 * x
+            a2 = a2 + w0 * x
+            x = S[r3 + j]
+            a0 = a0 + w3 * x
+            a1 = a1 + w2 * x
+            a2 = a2 + w1 * x
+            a3 = a3 + w0 * x
+            x = S[r4 + j]
+            a0 = a0 + w4 * x
+            a1 = a1 + w3 * x
+            a2 = a2 + w2 * x
+            a3 = a3 + w1 * x
+            x = S[r5 + j]
+            a0 = a0 + w5 * x
+            a1 = a1 + w4 * x
+            a2 = a2 + w3 * x
+            a3 = a3 + w2 * x
+            x = S[r6 + j]
+            a0 = a0 + w6 * x
+            a1 = a1 + w5 * x
+            a2 = a2 + w4 * x
+            a3 = a3 + w3 * x
+            x = S[r7 + j]
+            a1 = a1 + w6 * x
+            a2 = a2 + w5 * x
+            a3 = a3 + w4 * x
+            x = S[r8 + j]
+            a2 = a2 + w6 * x
+            a3 = a3 + w5 * x
+            x = S[r9 + j]
+            a3 = a3 + w6 * x
+            O[j] = a0
+            O[t1 + j] = a1
+            O[t2 + j] = a2
+            O[t3 + j] = a3
 
 
 @kernel_jit
-def _pass8(S, s0, SW, wt, kh, m0, kw, O, n, init):
+def _pass8(S, s0, SW, wt, kh, m0, kw, O, n):
     n = np.uint64(n)
     t1 = np.uint64(T)
     t2 = np.uint64(2 * T)
@@ -618,125 +408,165 @@ def _pass8(S, s0, SW, wt, kh, m0, kw, O, n, init):
         w5 = wt[wb + 5]
         w6 = wt[wb + 6]
         w7 = wt[wb + 7]
-        if init and sh == 0:
-            for j in range(n):
-                x = S[r0 + j]
-                a0 = w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = w0 * x
-                x = S[r4 + j]
-                a0 = a0 + w4 * x
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a0 = a0 + w5 * x
-                a1 = a1 + w4 * x
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a0 = a0 + w6 * x
-                a1 = a1 + w5 * x
-                a2 = a2 + w4 * x
-                a3 = a3 + w3 * x
-                x = S[r7 + j]
-                a0 = a0 + w7 * x
-                a1 = a1 + w6 * x
-                a2 = a2 + w5 * x
-                a3 = a3 + w4 * x
-                x = S[r8 + j]
-                a1 = a1 + w7 * x
-                a2 = a2 + w6 * x
-                a3 = a3 + w5 * x
-                x = S[r9 + j]
-                a2 = a2 + w7 * x
-                a3 = a3 + w6 * x
-                x = S[r10 + j]
-                a3 = a3 + w7 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
-        else:
-            for j in range(n):
-                a0 = O[j]
-                a1 = O[t1 + j]
-                a2 = O[t2 + j]
-                a3 = O[t3 + j]
-                x = S[r0 + j]
-                a0 = a0 + w0 * x
-                x = S[r1 + j]
-                a0 = a0 + w1 * x
-                a1 = a1 + w0 * x
-                x = S[r2 + j]
-                a0 = a0 + w2 * x
-                a1 = a1 + w1 * x
-                a2 = a2 + w0 * x
-                x = S[r3 + j]
-                a0 = a0 + w3 * x
-                a1 = a1 + w2 * x
-                a2 = a2 + w1 * x
-                a3 = a3 + w0 * x
-                x = S[r4 + j]
-                a0 = a0 + w4 * x
-                a1 = a1 + w3 * x
-                a2 = a2 + w2 * x
-                a3 = a3 + w1 * x
-                x = S[r5 + j]
-                a0 = a0 + w5 * x
-                a1 = a1 + w4 * x
-                a2 = a2 + w3 * x
-                a3 = a3 + w2 * x
-                x = S[r6 + j]
-                a0 = a0 + w6 * x
-                a1 = a1 + w5 * x
-                a2 = a2 + w4 * x
-                a3 = a3 + w3 * x
-                x = S[r7 + j]
-                a0 = a0 + w7 * x
-                a1 = a1 + w6 * x
-                a2 = a2 + w5 * x
-                a3 = a3 + w4 * x
-                x = S[r8 + j]
-                a1 = a1 + w7 * x
-                a2 = a2 + w6 * x
-                a3 = a3 + w5 * x
-                x = S[r9 + j]
-                a2 = a2 + w7 * x
-                a3 = a3 + w6 * x
-                x = S[r10 + j]
-                a3 = a3 + w7 * x
-                O[j] = a0
-                O[t1 + j] = a1
-                O[t2 + j] = a2
-                O[t3 + j] = a3
+        for j in range(n):
+            a0 = O[j]
+            a1 = O[t1 + j]
+            a2 = O[t2 + j]
+            a3 = O[t3 + j]
+            x = S[r0 + j]
+            a0 = a0 + w0 * x
+            x = S[r1 + j]
+            a0 = a0 + w1 * x
+            a1 = a1 + w0 * x
+            x = S[r2 + j]
+            a0 = a0 + w2 * x
+            a1 = a1 + w1 * x
+            a2 = a2 + w0 * x
+            x = S[r3 + j]
+            a0 = a0 + w3 * x
+            a1 = a1 + w2 * x
+            a2 = a2 + w1 * x
+            a3 = a3 + w0 * x
+            x = S[r4 + j]
+            a0 = a0 + w4 * x
+            a1 = a1 + w3 * x
+            a2 = a2 + w2 * x
+            a3 = a3 + w1 * x
+            x = S[r5 + j]
+            a0 = a0 + w5 * x
+            a1 = a1 + w4 * x
+            a2 = a2 + w3 * x
+            a3 = a3 + w2 * x
+            x = S[r6 + j]
+            a0 = a0 + w6 * x
+            a1 = a1 + w5 * x
+            a2 = a2 + w4 * x
+            a3 = a3 + w3 * x
+            x = S[r7 + j]
+            a0 = a0 + w7 * x
+            a1 = a1 + w6 * x
+            a2 = a2 + w5 * x
+            a3 = a3 + w4 * x
+            x = S[r8 + j]
+            a1 = a1 + w7 * x
+            a2 = a2 + w6 * x
+            a3 = a3 + w5 * x
+            x = S[r9 + j]
+            a2 = a2 + w7 * x
+            a3 = a3 + w6 * x
+            x = S[r10 + j]
+            a3 = a3 + w7 * x
+            O[j] = a0
+            O[t1 + j] = a1
+            O[t2 + j] = a2
+            O[t3 + j] = a3
 
 
 @kernel_jit
-def sweep_pass(g, S, s0, SW, wt, kh, m0, kw, O, n, init):
+def _pass9(S, s0, SW, wt, kh, m0, kw, O, n):
+    n = np.uint64(n)
+    t1 = np.uint64(T)
+    t2 = np.uint64(2 * T)
+    t3 = np.uint64(3 * T)
+    for sh in range(kw):
+        r0 = np.uint64(s0 + sh + 0 * SW)
+        r1 = np.uint64(s0 + sh + 1 * SW)
+        r2 = np.uint64(s0 + sh + 2 * SW)
+        r3 = np.uint64(s0 + sh + 3 * SW)
+        r4 = np.uint64(s0 + sh + 4 * SW)
+        r5 = np.uint64(s0 + sh + 5 * SW)
+        r6 = np.uint64(s0 + sh + 6 * SW)
+        r7 = np.uint64(s0 + sh + 7 * SW)
+        r8 = np.uint64(s0 + sh + 8 * SW)
+        r9 = np.uint64(s0 + sh + 9 * SW)
+        r10 = np.uint64(s0 + sh + 10 * SW)
+        r11 = np.uint64(s0 + sh + 11 * SW)
+        wb = sh * kh + m0
+        w0 = wt[wb + 0]
+        w1 = wt[wb + 1]
+        w2 = wt[wb + 2]
+        w3 = wt[wb + 3]
+        w4 = wt[wb + 4]
+        w5 = wt[wb + 5]
+        w6 = wt[wb + 6]
+        w7 = wt[wb + 7]
+        w8 = wt[wb + 8]
+        for j in range(n):
+            a0 = O[j]
+            a1 = O[t1 + j]
+            a2 = O[t2 + j]
+            a3 = O[t3 + j]
+            x = S[r0 + j]
+            a0 = a0 + w0 * x
+            x = S[r1 + j]
+            a0 = a0 + w1 * x
+            a1 = a1 + w0 * x
+            x = S[r2 + j]
+            a0 = a0 + w2 * x
+            a1 = a1 + w1 * x
+            a2 = a2 + w0 * x
+            x = S[r3 + j]
+            a0 = a0 + w3 * x
+            a1 = a1 + w2 * x
+            a2 = a2 + w1 * x
+            a3 = a3 + w0 * x
+            x = S[r4 + j]
+            a0 = a0 + w4 * x
+            a1 = a1 + w3 * x
+            a2 = a2 + w2 * x
+            a3 = a3 + w1 * x
+            x = S[r5 + j]
+            a0 = a0 + w5 * x
+            a1 = a1 + w4 * x
+            a2 = a2 + w3 * x
+            a3 = a3 + w2 * x
+            x = S[r6 + j]
+            a0 = a0 + w6 * x
+            a1 = a1 + w5 * x
+            a2 = a2 + w4 * x
+            a3 = a3 + w3 * x
+            x = S[r7 + j]
+            a0 = a0 + w7 * x
+            a1 = a1 + w6 * x
+            a2 = a2 + w5 * x
+            a3 = a3 + w4 * x
+            x = S[r8 + j]
+            a0 = a0 + w8 * x
+            a1 = a1 + w7 * x
+            a2 = a2 + w6 * x
+            a3 = a3 + w5 * x
+            x = S[r9 + j]
+            a1 = a1 + w8 * x
+            a2 = a2 + w7 * x
+            a3 = a3 + w6 * x
+            x = S[r10 + j]
+            a2 = a2 + w8 * x
+            a3 = a3 + w7 * x
+            x = S[r11 + j]
+            a3 = a3 + w8 * x
+            O[j] = a0
+            O[t1 + j] = a1
+            O[t2 + j] = a2
+            O[t3 + j] = a3
+
+
+@kernel_jit
+def sweep_pass(g, S, s0, SW, wt, kh, m0, kw, O, n):
     if g == 1:
-        _pass1(S, s0, SW, wt, kh, m0, kw, O, n, init)
+        _pass1(S, s0, SW, wt, kh, m0, kw, O, n)
     elif g == 2:
-        _pass2(S, s0, SW, wt, kh, m0, kw, O, n, init)
+        _pass2(S, s0, SW, wt, kh, m0, kw, O, n)
     elif g == 3:
-        _pass3(S, s0, SW, wt, kh, m0, kw, O, n, init)
+        _pass3(S, s0, SW, wt, kh, m0, kw, O, n)
     elif g == 4:
-        _pass4(S, s0, SW, wt, kh, m0, kw, O, n, init)
+        _pass4(S, s0, SW, wt, kh, m0, kw, O, n)
     elif g == 5:
-        _pass5(S, s0, SW, wt, kh, m0, kw, O, n, init)
+        _pass5(S, s0, SW, wt, kh, m0, kw, O, n)
     elif g == 6:
-        _pass6(S, s0, SW, wt, kh, m0, kw, O, n, init)
+        _pass6(S, s0, SW, wt, kh, m0, kw, O, n)
     elif g == 7:
-        _pass7(S, s0, SW, wt, kh, m0, kw, O, n, init)
+        _pass7(S, s0, SW, wt, kh, m0, kw, O, n)
+    elif g == 8:
+        _pass8(S, s0, SW, wt, kh, m0, kw, O, n)
     else:
-        _pass8(S, s0, SW, wt, kh, m0, kw, O, n, init)
+        _pass9(S, s0, SW, wt, kh, m0, kw, O, n)

@@ -384,10 +384,10 @@ __all__ = ["correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
 # A work item is ``band`` output rows by ``strip`` output columns of one plane: its input
 # rows are copied, boundary applied, into a scratch with a stride that is not a power of
 # two, four rows ahead of the output rows being computed; each block of four output rows
-# then runs the generated passes (``_sweep_passes``; one per group of at most eight kernel
+# then runs the generated passes (``_sweep_passes``; one per group of at most nine kernel
 # rows) over column tiles of ``T`` outputs, which sum into the small tile ``O`` that is
-# finally copied to ``out``.  Each output is summed group by group, shift by shift, then
-# kernel row by kernel row (``a = a + w * x``, from ``w * x`` for the first term).
+# finally copied to ``out``.  Each output is summed from zero group by group, shift by
+# shift, then kernel row by kernel row (``a = a + w * x``).
 #
 # Why: a pass loads each input vector once for up to four FMAs (the row kernels load one
 # per FMA and are bound by loads at ~45 % of the FMA peak); the scratch copy keeps the
@@ -437,10 +437,12 @@ def _sweep_item(x, H, W, rowmap, colmap, wt, kh, kw, fv, out, OH, OW, clo, chi,
         done = need
         for j0 in range(0, e1 - e0, T):
             tw = min(T, e1 - e0 - j0)
+            for c in range(ROWS * T):
+                O[c] = 0
             m0 = 0
             for gi in range(ngroups):
                 g = (kh - m0) // (ngroups - gi)
-                sweep_pass(g, S, (i + m0) * SW + j0, SW, wt, kh, m0, kw, O, tw, gi == 0)
+                sweep_pass(g, S, (i + m0) * SW + j0, SW, wt, kh, m0, kw, O, tw)
                 m0 += g
             for q in range(min(ROWS, th - i)):
                 d = np.uint64((p * OH + i0 + i + q) * OW + e0 + j0)

@@ -250,6 +250,8 @@ def test_dispatch_rule():
     assert not _direct._sweep_pays(f4, (5, 5), 25)      # the row kernel is faster there
     assert not _direct._sweep_pays(f4, (2, 31), 62)     # two rows share too little
     assert not _direct._sweep_pays(f4, (9, 9), 20)      # mostly zero taps
+    assert _direct._sweep_pays(f4, (13, 1), 13)       # a tall column (separable pass)
+    assert not _direct._sweep_pays(f4, (11, 1), 11)
     assert not _direct._sweep_pays(c8, (7, 7), 49)
     assert not _direct._sweep_pays(i8, (7, 7), 49)
 
@@ -271,3 +273,29 @@ def test_sweep_backends_agree_bitwise(dtype, sweep_calls):
                                backend=b) for b in ("numba", "cython")]
             np.testing.assert_array_equal(got[0], got[1], err_msg=f"{s2} {boundary}")
     assert {c[0] for c in sweep_calls} == {"numba", "cython"}
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=FLOAT_IDS)
+def test_separable_column_pass_through_sweep(backend, dtype, sweep_calls):
+    """A separable 2-D kernel's vertical pass runs through the sweep kernel when its
+    column is tall; every mode and boundary still matches scipy."""
+    h, w = (40, 9) if backend == "python" else (90, 71)
+    rng = np.random.default_rng(47)
+    for n in ([15] if backend == "python" else [15, 31]):
+        g = np.exp(-0.5 * ((np.arange(n) - n // 2) / (n / 6)) ** 2)
+        k = np.outer(g, 1.5 * g[::-1] + 0.1).astype(dtype)
+        a = random_array(rng, (h, w), dtype)
+        for mode in ("full", "same", "valid"):
+            for boundary in ("fill", "wrap", "symm"):
+                if mode == "valid" and n > min(h, w):
+                    continue
+                got = fd.convolve2d(a, k, mode, boundary, backend=backend)
+                want = ss.convolve2d(a.astype(np.float64), k.astype(np.float64), mode,
+                                     boundary)
+                assert_close(got, want.astype(dtype), err_msg=f"{n} {mode} {boundary}")
+        stack = random_array(rng, (2, h, w), dtype)
+        got = fd.convolve(stack, k[None], "same", "direct", axes=(1, 2), backend=backend)
+        for p in range(2):
+            assert_close(got[p], ss.convolve(stack[p].astype(np.float64),
+                                             k.astype(np.float64), "same").astype(dtype))
+    assert {c[0] for c in sweep_calls} == {backend}

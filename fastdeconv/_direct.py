@@ -8,11 +8,13 @@ batch sizes are equal or 1 (broadcast).  A *window* per convolution axis is
 
 Two paths:
 
-- 2-D with one kernel (images, stacks of images): ``correlate2d_mapped`` computes the
-  whole window in one kernel call; a row and a column index map say which input sample
-  (or the fill value) each extended coordinate reads, so every boundary mode costs no
-  copy.  The few columns next to the left/right edges run one sample at a time, or for
-  wide kernels as one transposed ``correlate_terms`` job (:func:`_edge_columns`).
+- 2-D with one kernel (images, stacks of images): one kernel call computes the whole
+  window; a row and a column index map say which input sample (or the fill value) each
+  extended coordinate reads, so every boundary mode costs no padded copy.  Dense float
+  kernels of ``SWEEP_MIN_TAPS`` taps or more (and tall separable factors) run
+  ``correlate2d_sweep`` (:func:`_sweep_2d`); others ``correlate2d_mapped``, whose few
+  columns next to the left/right edges run one sample at a time, or for wide kernels as
+  one transposed ``correlate_terms`` job (:func:`_edge_columns`).
 - everything else (1-D, N-D, one kernel per batch line): ``correlate_terms`` on the
   interior read in place, plus border slabs computed from small padded copies
   (:func:`_windowed`).

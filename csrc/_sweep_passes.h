@@ -44,10 +44,10 @@ static void fd_sweep_pass1_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v0 = fd_splat_float(w[0]);
         for (; j + 8 <= n; j += 8) {
             fd_v8_float a0, a1, a2, a3, x;
-            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
@@ -99,10 +99,10 @@ static void fd_sweep_pass2_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v1 = fd_splat_float(w[1]);
         for (; j + 8 <= n; j += 8) {
             fd_v8_float a0, a1, a2, a3, x;
-            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
@@ -166,10 +166,10 @@ static void fd_sweep_pass3_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v2 = fd_splat_float(w[2]);
         for (; j + 8 <= n; j += 8) {
             fd_v8_float a0, a1, a2, a3, x;
-            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
@@ -245,10 +245,10 @@ static void fd_sweep_pass4_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v3 = fd_splat_float(w[3]);
         for (; j + 8 <= n; j += 8) {
             fd_v8_float a0, a1, a2, a3, x;
-            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
@@ -336,10 +336,10 @@ static void fd_sweep_pass5_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v4 = fd_splat_float(w[4]);
         for (; j + 8 <= n; j += 8) {
             fd_v8_float a0, a1, a2, a3, x;
-            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
@@ -439,10 +439,10 @@ static void fd_sweep_pass6_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v5 = fd_splat_float(w[5]);
         for (; j + 8 <= n; j += 8) {
             fd_v8_float a0, a1, a2, a3, x;
-            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
@@ -554,10 +554,10 @@ static void fd_sweep_pass7_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v6 = fd_splat_float(w[6]);
         for (; j + 8 <= n; j += 8) {
             fd_v8_float a0, a1, a2, a3, x;
-            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
@@ -681,10 +681,10 @@ static void fd_sweep_pass8_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v7 = fd_splat_float(w[7]);
         for (; j + 8 <= n; j += 8) {
             fd_v8_float a0, a1, a2, a3, x;
-            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
@@ -820,10 +820,10 @@ static void fd_sweep_pass9_float(const float* S, long s0, long SW, const float* 
         const fd_v8_float v8 = fd_splat_float(w[8]);
         for (; j + 8 <= n; j += 8) {
             fd_v8_float a0, a1, a2, a3, x;
-            a0 = *(const fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v8_float*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v8_float*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v8_float*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v8_float*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v8_float*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v8_float*)(r1 + j); FD_KEEP(x);
@@ -968,10 +968,10 @@ static void fd_sweep_pass1_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v0 = fd_splat_double(w[0]);
         for (; j + 4 <= n; j += 4) {
             fd_v4_double a0, a1, a2, a3, x;
-            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
@@ -1023,10 +1023,10 @@ static void fd_sweep_pass2_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v1 = fd_splat_double(w[1]);
         for (; j + 4 <= n; j += 4) {
             fd_v4_double a0, a1, a2, a3, x;
-            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
@@ -1090,10 +1090,10 @@ static void fd_sweep_pass3_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v2 = fd_splat_double(w[2]);
         for (; j + 4 <= n; j += 4) {
             fd_v4_double a0, a1, a2, a3, x;
-            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
@@ -1169,10 +1169,10 @@ static void fd_sweep_pass4_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v3 = fd_splat_double(w[3]);
         for (; j + 4 <= n; j += 4) {
             fd_v4_double a0, a1, a2, a3, x;
-            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
@@ -1260,10 +1260,10 @@ static void fd_sweep_pass5_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v4 = fd_splat_double(w[4]);
         for (; j + 4 <= n; j += 4) {
             fd_v4_double a0, a1, a2, a3, x;
-            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
@@ -1363,10 +1363,10 @@ static void fd_sweep_pass6_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v5 = fd_splat_double(w[5]);
         for (; j + 4 <= n; j += 4) {
             fd_v4_double a0, a1, a2, a3, x;
-            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
@@ -1478,10 +1478,10 @@ static void fd_sweep_pass7_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v6 = fd_splat_double(w[6]);
         for (; j + 4 <= n; j += 4) {
             fd_v4_double a0, a1, a2, a3, x;
-            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
@@ -1605,10 +1605,10 @@ static void fd_sweep_pass8_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v7 = fd_splat_double(w[7]);
         for (; j + 4 <= n; j += 4) {
             fd_v4_double a0, a1, a2, a3, x;
-            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);
@@ -1744,10 +1744,10 @@ static void fd_sweep_pass9_double(const double* S, long s0, long SW, const doubl
         const fd_v4_double v8 = fd_splat_double(w[8]);
         for (; j + 4 <= n; j += 4) {
             fd_v4_double a0, a1, a2, a3, x;
-            a0 = *(const fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
-            a1 = *(const fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
-            a2 = *(const fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
-            a3 = *(const fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
+            a0 = *(fd_v4_double*)(O + 0 * FD_SWEEP_T + j);
+            a1 = *(fd_v4_double*)(O + 1 * FD_SWEEP_T + j);
+            a2 = *(fd_v4_double*)(O + 2 * FD_SWEEP_T + j);
+            a3 = *(fd_v4_double*)(O + 3 * FD_SWEEP_T + j);
             x = *(const fd_v4_double*)(r0 + j); FD_KEEP(x);
             a0 = a0 + v0 * x;
             x = *(const fd_v4_double*)(r1 + j); FD_KEEP(x);

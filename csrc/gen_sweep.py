@@ -37,6 +37,20 @@ def _terms(g):
                 yield r, q, m
 
 
+def _body(g, ind, acc, load, weight, end=""):
+    """The loop body of a pass: the four sums from the tile ``acc(q)``, the input rows
+    ``load(r)`` in order, each feeding the sums it belongs to, the sums stored back."""
+    lines = [f"{ind}a{q} = {acc(q)}{end}" for q in range(ROWS)]
+    last = -1
+    for r, q, m in _terms(g):
+        if r != last:
+            lines.append(f"{ind}x = {load(r)}{end}")
+            last = r
+        lines.append(f"{ind}a{q} = a{q} + {weight(m)} * x{end}")
+    lines += [f"{ind}{acc(q)} = a{q}{end}" for q in range(ROWS)]
+    return lines
+
+
 def _numba_pass(g):
     lines = [
         "@kernel_jit",
@@ -52,18 +66,10 @@ def _numba_pass(g):
     lines.append("        wb = sh * kh + m0")
     for m in range(g):
         lines.append(f"        w{m} = wt[wb + {m}]")
-    ind = " " * 12
     lines.append("        for j in range(n):")
-    for q, t in enumerate(("j", "t1 + j", "t2 + j", "t3 + j")):
-        lines.append(f"{ind}a{q} = O[{t}]")
-    last = -1
-    for r, q, m in _terms(g):
-        if r != last:
-            lines.append(f"{ind}x = S[r{r} + j]")
-            last = r
-        lines.append(f"{ind}a{q} = a{q} + w{m} * x")
-    for q, t in enumerate(("j", "t1 + j", "t2 + j", "t3 + j")):
-        lines.append(f"{ind}O[{t}] = a{q}")
+    tile = ("j", "t1 + j", "t2 + j", "t3 + j")
+    lines += _body(g, " " * 12, lambda q: f"O[{tile[q]}]", lambda r: f"S[r{r} + j]",
+                   lambda m: f"w{m}")
     return "\n".join(lines) + "\n"
 
 
@@ -84,31 +90,15 @@ def _c_pass(g, t, v):
     lines.append(f"        for (; j + {v} <= n; j += {v}) {{")
     ind = " " * 12
     lines.append(f"{ind}{vt} a0, a1, a2, a3, x;")
-    for q in range(ROWS):
-        lines.append(f"{ind}a{q} = *(const {vt}*)(O + {q} * FD_SWEEP_T + j);")
-    last = -1
-    for r, q, m in _terms(g):
-        if r != last:
-            lines.append(f"{ind}x = *(const {vt}*)(r{r} + j); FD_KEEP(x);")
-            last = r
-        lines.append(f"{ind}a{q} = a{q} + v{m} * x;")
-    for q in range(ROWS):
-        lines.append(f"{ind}*({vt}*)(O + {q} * FD_SWEEP_T + j) = a{q};")
+    lines += _body(g, ind, lambda q: f"*({vt}*)(O + {q} * FD_SWEEP_T + j)",
+                   lambda r: f"*(const {vt}*)(r{r} + j); FD_KEEP(x)", lambda m: f"v{m}", ";")
     lines.append("        }")
     lines.append("#endif")
     # the remainder (all of it without vector types): the same sums, one column at a time
     lines.append("        for (; j < n; j++) {")
     lines.append(f"{ind}{t} a0, a1, a2, a3, x;")
-    for q in range(ROWS):
-        lines.append(f"{ind}a{q} = O[{q} * FD_SWEEP_T + j];")
-    last = -1
-    for r, q, m in _terms(g):
-        if r != last:
-            lines.append(f"{ind}x = r{r}[j];")
-            last = r
-        lines.append(f"{ind}a{q} = a{q} + w[{m}] * x;")
-    for q in range(ROWS):
-        lines.append(f"{ind}O[{q} * FD_SWEEP_T + j] = a{q};")
+    lines += _body(g, ind, lambda q: f"O[{q} * FD_SWEEP_T + j]", lambda r: f"r{r}[j]",
+                   lambda m: f"w[{m}]", ";")
     lines.append("        }")
     lines.append("    }")
     lines.append("}")

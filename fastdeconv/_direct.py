@@ -301,10 +301,11 @@ def direct_convolve(x, k, windows, pad_mode, fillvalue, nb, backend, allow_separ
         bool(np.isfinite(x).all()) and bool(np.isfinite(fillvalue))))
     if nc == 2 and kf.shape[:nb] == (1,) * nb:
         nterms = int(np.count_nonzero(kf)) if drop else kf.size
+        sweep = _sweep_pays(x.dtype, kf.shape[nb:], nterms)
         cols = _mapped_columns(x, kf, windows, nb)
-        if cols is not None or _sweep_pays(x.dtype, kf.shape[nb:], nterms):
+        if cols is not None or sweep:
             return _mapped_2d(x, kf, windows, pad_mode, fillvalue, nb, backend,
-                              cols or (0, 0), drop)
+                              cols or (0, 0), drop, sweep)
     return _windowed(x, kf, windows, pad_mode, fillvalue, nb, backend, drop)
 
 
@@ -328,28 +329,28 @@ def _mapped_columns(x, kf, windows, nb):
     return (lo, hi) if hi > lo or ow <= 16 else None
 
 
-def _mapped_2d(x, kf, windows, pad_mode, fillvalue, nb, backend, cols, drop):
+def _mapped_2d(x, kf, windows, pad_mode, fillvalue, nb, backend, cols, drop, sweep):
     """A 2-D window of the correlation of ``x`` by the one kernel ``kf``, boundary
-    included, in a single kernel call (``correlate2d_sweep`` for dense float kernels of
-    ``SWEEP_MIN_TAPS`` taps or more, else ``correlate2d_mapped``): no padded copies and
-    no border slabs."""
+    included, in a single kernel call (``correlate2d_sweep`` when ``sweep``, see
+    :func:`_sweep_pays`, else ``correlate2d_mapped``): no padded copies and no border
+    slabs."""
     kh, kw = kf.shape[nb:]
     H, W = x.shape[nb:]
     (s0, oh), (s1, ow) = windows
     rowmap = _axis_map(s0 - (kh - 1), oh + kh - 1, H, pad_mode)
     colmap = _axis_map(s1 - (kw - 1), ow + kw - 1, W, pad_mode)
+    out = np.empty(x.shape[:nb] + (oh, ow), dtype=x.dtype)
+    if out.size == 0:
+        return out
+    lo, hi = cols
+    if sweep:
+        _sweep_2d(x, kf, nb, backend, rowmap, colmap, fillvalue, lo, hi, out)
+        return out
     weights = np.ascontiguousarray(kf).reshape(-1)
     tap_r, tap_c = (a.reshape(-1) for a in np.indices((kh, kw), dtype=np.int64))
     if drop:
         keep = weights != 0
         weights, tap_r, tap_c = (np.ascontiguousarray(a[keep]) for a in (weights, tap_r, tap_c))
-    out = np.empty(x.shape[:nb] + (oh, ow), dtype=x.dtype)
-    if out.size == 0:
-        return out
-    lo, hi = cols
-    if _sweep_pays(x.dtype, kf.shape[nb:], weights.size):
-        _sweep_2d(x, kf, nb, backend, rowmap, colmap, fillvalue, lo, hi, out)
-        return out
     edge = ow - (hi - lo)
     # Edge columns one sample at a time cost ~2 cycles per tap; past ~150 taps per row
     # one vectorised job over all of them (transposed: few long rows) is cheaper.

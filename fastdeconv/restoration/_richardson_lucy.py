@@ -164,8 +164,7 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
             raise ValueError("weights must be non-negative")
         w = weights.reshape(-1)
     if weights is not None or boundary == "noncirculant":
-        ones = weights if weights is not None else np.ones(image.shape, dtype)
-        norm = np.ascontiguousarray(blur.adjoint(ones), dtype=dtype).reshape(-1).copy()
+        norm = blur.normaliser(weights, psf)
 
     if x0 is None:
         x = np.full(est_shape, 0.5, dtype=dtype)

@@ -16,12 +16,81 @@ from ._backends import kernels
 from .convolution import _DIRECT_S_PER_TAP, _FFT_S_PER_NLOGN
 
 
+def _multiply(spec, kspec):
+    """``spec *= kspec`` (the fused parallel kernel when ``_fft`` provides it)."""
+    mul = getattr(_fft, "multiply_spectra", None)
+    if mul is None:
+        np.multiply(spec, kspec, out=spec)
+    else:
+        mul(spec, kspec)
+
+
+class _Spectra:
+    """Preallocated real and complex buffers of one FFT shape, in-place ducc0 passes.
+
+    A transform of ``x`` (shape ``inner``) zero-padded to ``fshape``: the real buffer's
+    padding is zero once and for all; the last axis is transformed only over the rows
+    ``x`` occupies, each earlier axis after zeroing the part of the spectrum the padding
+    would give (it holds the previous call's data).  The inverse keeps only the window's
+    rows after each axis.  The ``1 / prod(fshape)`` normalisation is folded into the
+    kernel's spectrum, so no pass is spent on it.
+    """
+
+    def __init__(self, fshape, dtype):
+        self.fshape = tuple(fshape)
+        self.real = np.zeros(self.fshape, dtype)
+        cdtype = np.result_type(dtype, np.complex64)
+        self.spec = np.empty(self.fshape[:-1] + (self.fshape[-1] // 2 + 1,), cdtype)
+
+    def forward(self, inner, threads):
+        import ducc0
+        d = len(self.fshape)
+        head = tuple(slice(0, n) for n in inner[:-1])
+        ducc0.fft.r2c(self.real[head], axes=[d - 1], out=self.spec[head], nthreads=threads)
+        for a in range(d - 2, -1, -1):
+            if inner[a] < self.fshape[a]:
+                self.spec[head[:a] + (slice(inner[a], None),)] = 0
+            view = self.spec[head[:a]]
+            ducc0.fft.c2c(view, axes=[a], out=view, nthreads=threads)
+
+    def inverse(self, windows, out_real, threads):
+        """Window of the inverse transform into ``out_real`` (shape: the window's lengths
+        on the leading axes, ``fshape[-1]`` on the last)."""
+        import ducc0
+        d = len(self.fshape)
+        keep = ()
+        for a in range(d - 1):
+            view = self.spec[keep]
+            ducc0.fft.c2c(view, axes=[a], forward=False, out=view, nthreads=threads)
+            s, length = windows[a]
+            keep = keep + (slice(s, s + length),)
+        ducc0.fft.c2r(self.spec[keep], axes=[d - 1], lastsize=self.fshape[-1],
+                      forward=False, out=out_real, nthreads=threads,
+                      allow_overwriting_input=True)
+
+
+def _spectra(pool, fshape, dtype, inner):
+    # keyed on the written region too: a plan writing a larger region would leave data
+    # in another plan's zero padding
+    key = ("spectra", tuple(fshape), np.dtype(dtype).str, tuple(inner))
+    if pool is None:
+        return _Spectra(fshape, dtype)
+    if key not in pool:
+        pool[key] = _Spectra(fshape, dtype)
+    return pool[key]
+
+
 class FFTPlan:
-    """``y = window(x * k)`` by real FFTs; ``pad_mode`` other than zero fill pads ``x``."""
+    """``y = window(x * k)`` by real FFTs; ``pad_mode`` other than zero fill pads ``x``.
+
+    With the ducc0 engine a call allocates nothing (buffers in ``_Spectra``, shared
+    through ``pool`` with plans that never run at the same time); with scipy.fft it
+    goes through ``_fft.forward``/``inverse_window``.
+    """
 
     kind = "fft"
 
-    def __init__(self, kernel, xshape, windows, pad_mode="constant"):
+    def __init__(self, kernel, xshape, windows, pad_mode="constant", pool=None):
         self.kernel = kernel
         self.xshape = tuple(xshape)
         self.pad_mode = pad_mode
@@ -29,24 +98,48 @@ class FFTPlan:
         if pad_mode == "constant":
             self.windows = list(windows)
             self.user_windows = None
-            inner_shape = self.xshape
+            self.inner = self.xshape
         else:
             # pad x by exactly what the window reads, then take the valid part
             self.user_windows = list(windows)
             self.windows = [(kk - 1, length) for kk, (_, length) in zip(kshape, windows)]
-            inner_shape = tuple(length + kk - 1 for kk, (_, length) in zip(kshape, windows))
-        self.fshape = _fft.fft_lengths(inner_shape, kshape, self.windows, True)
+            self.inner = tuple(length + kk - 1 for kk, (_, length) in zip(kshape, windows))
+        self.fshape = _fft.fft_lengths(self.inner, kshape, self.windows, True)
         self.axes = list(range(len(xshape)))
-        self.kspec = _fft.forward(kernel, self.fshape, self.axes, True)
         self.out_shape = tuple(length for _, length in windows)
+        self.inplace = _fft.fft_engine() == "ducc0" and len(self.fshape) >= 1
+        if self.inplace:
+            scale = 1.0 / math.prod(self.fshape)
+            k = np.asarray(kernel, np.float64) * scale  # normalisation folded in, in f64
+            self.kspec = np.ascontiguousarray(
+                _fft.forward(k, self.fshape, self.axes, True).astype(
+                    np.result_type(kernel.dtype, np.complex64)))
+            self._bufs = _spectra(pool, self.fshape, kernel.dtype, self.inner)
+            s, length = self.windows[-1]
+            self._last = slice(s, s + length)
+            self._ybuf = np.empty(self.out_shape[:-1] + (self.fshape[-1],), kernel.dtype)
+            self._out = np.empty(self.out_shape, kernel.dtype)
+        else:
+            self.kspec = _fft.forward(kernel, self.fshape, self.axes, True)
 
     def __call__(self, x):
+        """Apply the plan; with ducc0 the result is an internal buffer, valid until the
+        next call."""
         if self.user_windows is not None:
             x = _direct.pad_for_window(x, self.kernel.shape, self.user_windows,
                                        self.pad_mode, 0, 0)
-        spec = _fft.forward(x, self.fshape, self.axes, True)
-        spec *= self.kspec
-        return _fft.inverse_window(spec, self.fshape, self.axes, self.windows, True)
+        if not self.inplace:
+            spec = _fft.forward(x, self.fshape, self.axes, True)
+            _multiply(spec, self.kspec)
+            return _fft.inverse_window(spec, self.fshape, self.axes, self.windows, True)
+        threads = _fft._workers()
+        b = self._bufs
+        b.real[tuple(slice(0, n) for n in self.inner)] = x
+        b.forward(self.inner, threads)
+        _multiply(b.spec, self.kspec)
+        b.inverse(self.windows, self._ybuf, threads)
+        np.copyto(self._out, self._ybuf[..., self._last])
+        return self._out
 
 
 class PeriodicPlan:
@@ -59,21 +152,68 @@ class PeriodicPlan:
 
     kind = "fft"
 
-    def __init__(self, kernel, xshape, same_starts):
+    def __init__(self, kernel, xshape, same_starts, pool=None):
         self.xshape = tuple(xshape)
-        folded = np.zeros(self.xshape, dtype=kernel.dtype)
+        folded = np.zeros(self.xshape, dtype=np.float64)
         index = np.ix_(*[(np.arange(kk) - s) % n
                          for kk, s, n in zip(kernel.shape, same_starts, self.xshape)])
         np.add.at(folded, index, kernel)
         self.axes = list(range(len(xshape)))
-        self.kspec = _fft.forward(folded, list(self.xshape), self.axes, True)
         self.out_shape = self.xshape
+        self.inplace = _fft.fft_engine() == "ducc0"
+        cdtype = np.result_type(kernel.dtype, np.complex64)
+        if self.inplace:
+            folded /= math.prod(self.xshape)  # normalisation folded in
+            self._bufs = _spectra(pool, self.xshape, kernel.dtype, self.xshape)
+            self._out = np.empty(self.xshape, kernel.dtype)
+        self.kspec = np.ascontiguousarray(
+            _fft.forward(folded, list(self.xshape), self.axes, True).astype(cdtype))
+        if not self.inplace:
+            self.kspec = self.kspec  # scipy path: spectra in the kernel's precision
 
     def __call__(self, x):
-        spec = _fft.forward(x, list(self.xshape), self.axes, True)
-        spec *= self.kspec
-        w = [(0, n) for n in self.xshape]
-        return _fft.inverse_window(spec, list(self.xshape), self.axes, w, True)
+        """Apply the plan; with ducc0 the result is an internal buffer, valid until the
+        next call."""
+        if not self.inplace:
+            spec = _fft.forward(x, list(self.xshape), self.axes, True)
+            _multiply(spec, self.kspec)
+            w = [(0, n) for n in self.xshape]
+            return _fft.inverse_window(spec, list(self.xshape), self.axes, w, True)
+        threads = _fft._workers()
+        b = self._bufs
+        b.real[...] = x
+        b.forward(self.xshape, threads)
+        _multiply(b.spec, self.kspec)
+        b.inverse([(0, n) for n in self.xshape], self._out, threads)
+        return self._out
+
+
+# A stride that is a multiple of 4 KiB maps every row a pass reads to the same L1
+# cache sets: a 31-tap vertical pass over 512-wide float64 rows ran at half speed
+# (0.94 vs 0.49 ms; 1024-wide float32 0.69 vs 0.35 ms).
+_ALIAS_BYTES = 4096
+
+
+def aliasing_free_zeros(shape, dtype):
+    """A zeroed view of ``shape`` inside a larger contiguous array whose strides (but
+    the last) are not multiples of 4 KiB; ``_base(view)`` is that array."""
+    dtype = np.dtype(dtype)
+    ext = list(shape)
+    if len(ext) >= 2 and 0 not in ext:
+        if (ext[-1] * dtype.itemsize) % _ALIAS_BYTES == 0:
+            ext[-1] += max(1, 64 // dtype.itemsize)  # one cache line more per row
+        stride = ext[-1] * dtype.itemsize
+        for a in range(len(ext) - 2, 0, -1):
+            if (ext[a] * stride) % _ALIAS_BYTES == 0:
+                ext[a] += 1
+            stride *= ext[a]
+    base = np.zeros(ext, dtype)
+    return base[tuple(slice(0, n) for n in shape)]
+
+
+def _base(view):
+    """The contiguous array a buffer view lives in (the array itself if contiguous)."""
+    return view if view.flags.c_contiguous else view.base
 
 
 class DirectPlan:
@@ -99,7 +239,8 @@ class DirectPlan:
         def buffer(shape, pads, kind):
             key = (kind, shape, tuple(pads), self.dtype.str)
             if key not in pool:
-                pool[key] = np.zeros(shape, self.dtype)
+                pool[key] = (aliasing_free_zeros(shape, self.dtype) if kind == "pass"
+                             else np.zeros(shape, self.dtype))
             return pool[key]
 
         self.dtype = kernel.dtype
@@ -142,9 +283,10 @@ class DirectPlan:
             last = i + 1 == len(self.passes)
             dst_base = self._final if last else self.passes[i + 1]["buf"]
             dst_view = self._final if last else dst_base[self.passes[i + 1]["interior"]]
-            p["dst"] = dst_base.reshape(-1)
-            p["plan"] = _direct.row_plan(p["buf"], p["view"], p["stencil"], dst_base,
-                                         dst_view, 0)
+            p["base"] = _base(p["buf"]).reshape(-1)
+            p["dst"] = _base(dst_base).reshape(-1)
+            p["plan"] = _direct.row_plan(_base(p["buf"]), p["view"], p["stencil"],
+                                         _base(dst_base), dst_view, 0)
         self._mod = kernels(backend)
 
     def _refresh_borders(self, p):
@@ -164,7 +306,7 @@ class DirectPlan:
         for p in self.passes:
             if self.pad_mode != "constant":
                 self._refresh_borders(p)
-            _direct.run_plan(self._mod, p["buf"].reshape(-1), p["dst"], p["plan"])
+            _direct.run_plan(self._mod, p["base"], p["dst"], p["plan"])
         return self._final
 
 
@@ -188,4 +330,4 @@ def plan_convolution(kernel, xshape, windows, pad_mode="constant", backend="numb
         method = "direct" if direct_cost <= fft_cost else "fft"
     if method == "direct":
         return DirectPlan(kernel, xshape, windows, pad_mode, backend, factors, pool)
-    return FFTPlan(kernel, xshape, windows, pad_mode)
+    return FFTPlan(kernel, xshape, windows, pad_mode, pool)

@@ -56,10 +56,10 @@ class Blur:
             starts = [(kk - 1) // 2 for kk in kshape]
 
             def adjoint(k, pool=None):
-                return PeriodicPlan(k, shape, starts)
+                return PeriodicPlan(k, shape, starts, pool)
 
-            self.forward = PeriodicPlan(psf, shape, starts)
-            self.adjoint = adjoint(flipped)
+            self.forward = PeriodicPlan(psf, shape, starts, pool)
+            self.adjoint = adjoint(flipped, pool)
             return adjoint
         wins = _windows(shape, kshape, axes, "same")
 

@@ -10,7 +10,8 @@ other, two implementations could land in different phases (seen here: the same k
 at 5 ms and 10 ms a minute apart), interleaved they see the same ones.  Optional peak memory: one more call under ``tracemalloc`` (counts memory
 allocated through Python and numpy, not Numba's or C++ libraries' private scratch).
 
-Usage: ``python -m bench [--quick] [--suite NAME] [-k TEXT] [--markdown] [--threads N]``.
+Usage: ``python -m bench [--quick] [--suite NAME] [-k TEXT] [--markdown] [--threads N]``;
+``python -m bench scaling --help``: thread scaling of the headline cases (``bench/scaling.py``).
 """
 import argparse
 import gc
@@ -264,7 +265,8 @@ def main(argv=None, prog="python -m bench"):
     Parameters
     ----------
     argv : list of str, optional
-        Arguments without the program name; ``sys.argv[1:]`` when None.
+        Arguments without the program name; ``sys.argv[1:]`` when None.  A first
+        argument ``scaling`` runs ``bench/scaling.py``'s ``main`` with the rest.
     prog : str
         Program name shown by ``--help`` (``'fastdeconv bench'`` from the CLI).
 
@@ -273,6 +275,10 @@ def main(argv=None, prog="python -m bench"):
     int
         Exit status (0).
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "scaling":
+        from bench import scaling
+        return scaling.main(argv[1:], prog=f"{prog} scaling")
     args = parse_args(argv, prog)
     opts = Options(quick=args.quick, threads=min(max(1, args.threads), os.cpu_count() or 1),
                    memory=(not args.quick) if args.memory is None else args.memory)

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _direct, _fft
 from ._backends import kernels
-from .convolution import _DIRECT_S_PER_TAP, _FFT_S_PER_NLOGN
+from .convolution import estimate_costs
 
 
 def _multiply(spec, kspec):
@@ -315,17 +315,11 @@ def plan_convolution(kernel, xshape, windows, pad_mode="constant", backend="numb
     """Choose and build a plan for ``window(x * kernel)`` with ``x`` of ``xshape``."""
     dtype = kernel.dtype
     kshape = kernel.shape
-    out_size = math.prod(length for _, length in windows)
     factors = None
     if _direct.separable_pays(kshape):
         factors = _direct.separable_factors(np.flip(kernel), 0, dtype)
-    taps = sum(kshape) if factors is not None else math.prod(kshape)
-    per_tap = _DIRECT_S_PER_TAP.get(dtype.itemsize, _DIRECT_S_PER_TAP[8])
-    direct_cost = out_size * taps * per_tap * 1.2
-    fshape = _fft.fft_lengths(xshape, kshape, windows, True)
-    total = math.prod(fshape)
-    fft_cost = 2 * total * math.log2(max(total, 2)) * _FFT_S_PER_NLOGN.get(
-        dtype.itemsize, _FFT_S_PER_NLOGN[8])
+    costs = estimate_costs(xshape, kshape, windows, dtype, factors is not None)
+    direct_cost, fft_cost = costs["direct"], costs["fft"]
     if method == "auto":
         method = "direct" if direct_cost <= fft_cost else "fft"
     if method == "direct":

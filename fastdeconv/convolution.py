@@ -81,24 +81,33 @@ def _oa_cost(xshape, kshape, windows, itemsize, is_complex):
 
 def _estimate(x, k, windows, nb, cdtype):
     """Estimated seconds per method for a canonical problem."""
-    xshape, kshape = x.shape[nb:], k.shape[nb:]
     batch = math.prod(np.broadcast_shapes(x.shape[:nb], k.shape[:nb]))
+    separable = (_direct.separable_pays(k.shape[nb:])
+                 and _direct.separable_factors(k, nb, cdtype) is not None)
+    return estimate_costs(x.shape[nb:], k.shape[nb:], windows, cdtype, separable, batch)
+
+
+def estimate_costs(xshape, kshape, windows, cdtype, separable, batch=1):
+    """Estimated seconds of ``window(x * k)`` per method ('direct', 'fft', 'oa').
+
+    The one cost model of the package: :func:`choose_conv_method` and the restoration
+    plans (``_operators.plan_convolution``) both decide with it.  ``separable``: the
+    direct path runs one pass per axis.
+    """
     oshape = [length for _, length in windows]
     itemsize = np.dtype(cdtype).itemsize
     if np.dtype(cdtype).kind == "c":
         itemsize //= 2
     is_complex = np.dtype(cdtype).kind == "c"
     taps_shape = kshape
-    if (_direct.separable_pays(kshape)
-            and _direct.separable_factors(k, nb, cdtype) is not None):
+    if separable:
         # one pass per axis: cost like a 1-D kernel of sum(K) taps, plus a pass each
         taps_shape = (sum(kshape) + 4 * (sum(n > 1 for n in kshape) - 1),)
-    costs = {
+    return {
         "direct": batch * _direct_cost(xshape, taps_shape, oshape, itemsize, is_complex),
         "fft": batch * _fft_cost(xshape, kshape, windows, itemsize, is_complex),
         "oa": batch * _oa_cost(xshape, kshape, windows, itemsize, is_complex),
     }
-    return costs
 
 
 # ------------------------------------------------------------------- the core

@@ -322,7 +322,10 @@ def _mapped_columns(x, kf, windows, nb):
     """Output columns ``[lo, hi)`` of a 2-D window that read only inside ``x``, or None
     when there are none and the window is wide: every column would then run one sample
     at a time (:func:`_edge_columns` needs an interior to split around)."""
-    kw, W = kf.shape[-1], x.shape[-1]
+    return _mapped_columns_shape(kf.shape[-1], x.shape[-1], windows)
+
+
+def _mapped_columns_shape(kw, W, windows):
     s1, ow = windows[1]
     lo = min(max(0, kw - 1 - s1), ow)
     hi = max(lo, min(ow, W - s1))
@@ -331,45 +334,87 @@ def _mapped_columns(x, kf, windows, nb):
 
 def _mapped_2d(x, kf, windows, pad_mode, fillvalue, nb, backend, cols, drop, sweep):
     """A 2-D window of the correlation of ``x`` by the one kernel ``kf``, boundary
-    included, in a single kernel call (``correlate2d_sweep`` when ``sweep``, see
-    :func:`_sweep_pays`, else ``correlate2d_mapped``): no padded copies and no border
-    slabs."""
-    kh, kw = kf.shape[nb:]
-    H, W = x.shape[nb:]
-    (s0, oh), (s1, ow) = windows
-    rowmap = _axis_map(s0 - (kh - 1), oh + kh - 1, H, pad_mode)
-    colmap = _axis_map(s1 - (kw - 1), ow + kw - 1, W, pad_mode)
-    out = np.empty(x.shape[:nb] + (oh, ow), dtype=x.dtype)
-    if out.size == 0:
-        return out
-    lo, hi = cols
-    if sweep:
-        _sweep_2d(x, kf, nb, backend, rowmap, colmap, fillvalue, lo, hi, out)
-        return out
-    weights = np.ascontiguousarray(kf).reshape(-1)
-    tap_r, tap_c = (a.reshape(-1) for a in np.indices((kh, kw), dtype=np.int64))
-    if drop:
-        keep = weights != 0
-        weights, tap_r, tap_c = (np.ascontiguousarray(a[keep]) for a in (weights, tap_r, tap_c))
-    edge = ow - (hi - lo)
-    # Edge columns one sample at a time cost ~2 cycles per tap; past ~150 taps per row
-    # one vectorised job over all of them (transposed: few long rows) is cheaper.
-    # (complex edges too: the scalar loop would round them unlike the Cython twin)
-    scalar_edges = hi <= lo or (edge * weights.size <= 150 and x.dtype.kind != "c")
-    fill = np.full(1, fillvalue, dtype=x.dtype)
-    planes = out.size // (oh * ow)
-    threads = get_num_threads()
-    parallel = threads > 1 and out.size * max(1, weights.size) >= PARALLEL_MIN_WORK
-    # a few bands per thread and plane keep the threads balanced; bands own their rows
-    band = max(1, -(-oh * planes // (8 * threads))) if parallel else oh
-    band = min(band, oh)
-    mod = kernels(backend)
-    run = mod.correlate2d_mapped_parallel if parallel else mod.correlate2d_mapped
-    run(x.reshape(-1), H, W, rowmap, colmap, tap_r, tap_c, weights, fill, out.reshape(-1),
-        oh, ow, lo, hi, scalar_edges, band, max(16, BLOCK_BYTES // x.itemsize))
-    if not scalar_edges and edge:
-        _edge_columns(x, kf, nb, backend, drop, rowmap, colmap, fillvalue, lo, hi, out)
+    included, in a single kernel call: see :class:`Window2D`."""
+    plan = Window2D(x.shape[nb:], kf.reshape(kf.shape[nb:]), windows, pad_mode, fillvalue,
+                    backend, x.dtype, cols, drop, sweep)
+    out = np.empty(x.shape[:nb] + plan.out_shape, dtype=x.dtype)
+    if out.size:
+        plan(x, out)
     return out
+
+
+class Window2D:
+    """Plan of a 2-D window of the correlation of planes of shape ``xshape`` by the one
+    (flipped) kernel ``kf``, boundary included, in a single kernel call
+    (``correlate2d_sweep`` when ``sweep``, see :func:`_sweep_pays`, else
+    ``correlate2d_mapped``): no padded copies and no border slabs.
+
+    Everything that depends only on shapes, kernel and boundary (index maps, tap lists,
+    the kernel choice) is computed here; a call runs the kernel on contiguous ``x``
+    (planes of ``xshape``) into contiguous ``out`` (planes of ``out_shape``).  ``drop``
+    skips zero taps: only for inputs without NaN/Inf (0 * inf is NaN).
+    """
+
+    def __init__(self, xshape, kf, windows, pad_mode, fillvalue, backend, dtype,
+                 cols=None, drop=False, sweep=None):
+        dtype = np.dtype(dtype)
+        kh, kw = kf.shape
+        H, W = xshape
+        (s0, oh), (s1, ow) = windows
+        if sweep is None:
+            nterms = int(np.count_nonzero(kf)) if drop else kf.size
+            sweep = _sweep_pays(dtype, kf.shape, nterms)
+        if cols is None:
+            cols = _mapped_columns_shape(kw, W, windows) or (0, 0)
+        self.xshape, self.out_shape = (H, W), (oh, ow)
+        self.kf, self.dtype, self.backend = kf, dtype, backend
+        self.pad_mode, self.fillvalue, self.drop, self.sweep = pad_mode, fillvalue, drop, sweep
+        self.rowmap = _axis_map(s0 - (kh - 1), oh + kh - 1, H, pad_mode)
+        self.colmap = _axis_map(s1 - (kw - 1), ow + kw - 1, W, pad_mode)
+        self.lo, self.hi = cols
+        self.fill = np.full(1, fillvalue, dtype=dtype)
+        if sweep:
+            self.wt = np.ascontiguousarray(np.swapaxes(kf, 0, 1)).reshape(-1)
+            return
+        weights = np.ascontiguousarray(kf).reshape(-1)
+        tap_r, tap_c = (a.reshape(-1) for a in np.indices((kh, kw), dtype=np.int64))
+        if drop:
+            keep = weights != 0
+            weights, tap_r, tap_c = (np.ascontiguousarray(a[keep])
+                                     for a in (weights, tap_r, tap_c))
+        self.weights, self.tap_r, self.tap_c = weights, tap_r, tap_c
+        edge = ow - (self.hi - self.lo)
+        # Edge columns one sample at a time cost ~2 cycles per tap; past ~150 taps per
+        # row one vectorised job over all of them (transposed: few long rows) is cheaper.
+        # (complex edges too: the scalar loop would round them unlike the Cython twin)
+        self.scalar_edges = self.hi <= self.lo or (edge * weights.size <= 150
+                                                   and dtype.kind != "c")
+        self.edge_job = not self.scalar_edges and edge > 0
+
+    def __call__(self, x, out):
+        """``out`` (contiguous, planes of ``out_shape``) = the window of contiguous ``x``."""
+        nb = x.ndim - 2
+        if self.sweep:
+            _sweep_2d(x, self.kf.reshape((1,) * nb + self.kf.shape), nb, self.backend,
+                      self.rowmap, self.colmap, self.fillvalue, self.lo, self.hi, out)
+            return out
+        (H, W), (oh, ow) = self.xshape, self.out_shape
+        planes = out.size // (oh * ow)
+        threads = get_num_threads()
+        parallel = threads > 1 and out.size * max(1, self.weights.size) >= PARALLEL_MIN_WORK
+        # a few bands per thread and plane keep the threads balanced; bands own their rows
+        band = max(1, -(-oh * planes // (8 * threads))) if parallel else oh
+        band = min(band, oh)
+        mod = kernels(self.backend)
+        run = mod.correlate2d_mapped_parallel if parallel else mod.correlate2d_mapped
+        run(x.reshape(-1), H, W, self.rowmap, self.colmap, self.tap_r, self.tap_c,
+            self.weights, self.fill, out.reshape(-1), oh, ow, self.lo, self.hi,
+            self.scalar_edges, band, max(16, BLOCK_BYTES // x.itemsize))
+        if self.edge_job:
+            kf = self.kf.reshape((1,) * nb + self.kf.shape)
+            _edge_columns(x, kf, nb, self.backend, self.drop, self.rowmap, self.colmap,
+                          self.fillvalue, self.lo, self.hi, out)
+        return out
 
 
 def _sweep_pays(dtype, kshape, nterms):

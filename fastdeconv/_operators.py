@@ -245,6 +245,17 @@ class DirectPlan:
 
         self.dtype = kernel.dtype
         d = len(xshape)
+        self.window2d = None
+        if factors is None and d == 2:
+            # a whole 2-D window in one call of the tuned 2-D kernels (mapped or sweep),
+            # boundary through index maps: no padded buffers.  Zero taps are skipped:
+            # restoration's operands are finite.
+            self.window2d = _direct.Window2D(self.xshape, np.ascontiguousarray(np.flip(kernel)),
+                                             windows, pad_mode, 0, backend, self.dtype,
+                                             drop=not np.all(kernel))
+            self.out_shape = self.window2d.out_shape
+            self._final = buffer(self.out_shape, (), "final")
+            return
         if factors is None:
             stencils = [np.flip(kernel)]
         else:  # factors of the flipped kernel: one pass per axis with a factor > 1
@@ -290,17 +301,21 @@ class DirectPlan:
         self._mod = kernels(backend)
 
     def _refresh_borders(self, p):
-        # fill the borders from the interior, axis after axis (corners included)
+        # fill the borders from the interior, axis after axis (corners included); only
+        # the border slices are written (a whole-buffer take cost a full copy per axis)
         buf = p["buf"]
         for a, (before, after) in enumerate(p["pads"]):
-            if before or after:
-                n = p["in_shape"][a]
-                coords = np.arange(-before, n + after)
-                idx = _direct.boundary_index(coords, n, self.pad_mode) + before
-                buf[...] = np.take(buf, idx, axis=a)
+            n = p["in_shape"][a]
+            head = (slice(None),) * a
+            for lo, hi in ((-before, 0), (n, n + after)):
+                if hi > lo:
+                    idx = _direct.boundary_index(np.arange(lo, hi), n, self.pad_mode) + before
+                    buf[head + (slice(lo + before, hi + before),)] = np.take(buf, idx, axis=a)
 
     def __call__(self, x):
         """Apply the plan; returns an internal buffer, valid until the next call."""
+        if self.window2d is not None:
+            return self.window2d(np.ascontiguousarray(x, self.dtype), self._final)
         first = self.passes[0]
         first["buf"][first["interior"]] = x
         for p in self.passes:

@@ -16,7 +16,8 @@ import os
 import numpy as np
 from ._lazy import sfft
 
-from ._backends import get_num_threads
+from . import kernels as _kernel_pkg  # the thresholds only; imports no backend
+from ._backends import get_num_threads, kernels, resolve_backend
 from ._direct import pad_for_window
 
 
@@ -139,6 +140,43 @@ def inverse_window(spec, fshape, axes, windows, real):
     return np.ascontiguousarray(y)
 
 
+_SPECTRUM_DTYPES = (np.dtype(np.complex64), np.dtype(np.complex128))
+
+
+def multiply_spectra(spec, kspec):
+    """``spec *= kspec`` in place; returns ``spec``.
+
+    By the backend's parallel kernel ``spectrum_multiply`` where that beats numpy's
+    ``*=`` (one thread, as fast as the serial kernels or faster): from
+    ``fastdeconv.kernels.PARALLEL_MIN_ELEMENTS_LIGHT`` elements, with more than one
+    thread, and when the layout allows it: ``spec`` a writeable C-contiguous
+    complex64/complex128 array, ``kspec`` C-contiguous of the same dtype, not
+    overlapping it, whose shape after dropping its leading 1-axes ends ``spec``'s shape
+    (it broadcasts over ``spec``'s leading axes only).  Otherwise (small spectra, one
+    thread, the ``'python'`` backend, other memory orders, which ducc0 and scipy may
+    return, or other broadcasts), numpy's ``*=``.
+    """
+    if (type(spec) is np.ndarray and type(kspec) is np.ndarray
+            and spec.size >= _kernel_pkg.PARALLEL_MIN_ELEMENTS_LIGHT
+            and get_num_threads() > 1
+            and spec.dtype in _SPECTRUM_DTYPES and kspec.dtype == spec.dtype
+            and spec.dtype.isnative and spec.flags.c_contiguous and spec.flags.writeable
+            and kspec.flags.c_contiguous and 0 < kspec.ndim <= spec.ndim):
+        kshape = kspec.shape
+        lead = 0
+        while lead < len(kshape) - 1 and kshape[lead] == 1:
+            lead += 1
+        kshape = kshape[lead:]
+        if (spec.shape[spec.ndim - len(kshape):] == kshape
+                and not np.may_share_memory(spec, kspec)):
+            backend = resolve_backend(None)
+            if backend != "python":  # the reference loop would be slow
+                kernels(backend).spectrum_multiply(spec.reshape(-1), kspec.reshape(-1))
+                return spec
+    np.multiply(spec, kspec, out=spec)
+    return spec
+
+
 def fft_lengths(xshape, kshape, windows, real):
     """Smallest fast FFT sizes whose circular result equals the linear one on the window."""
     return [sfft.next_fast_len(max(n + kk - 1 - s, s + length), real)
@@ -153,7 +191,7 @@ def _linear_window(x, k, windows, nb):
     spec = forward(x, fshape, axes, real)
     kspec = forward(k, fshape, axes, real)
     if spec.shape == np.broadcast_shapes(spec.shape, kspec.shape):
-        spec *= kspec
+        multiply_spectra(spec, kspec)
     else:
         spec = spec * kspec
     return inverse_window(spec, fshape, axes, windows, real)
@@ -222,7 +260,7 @@ def oa_convolve(x, k, windows, pad_mode, fillvalue, nb):
     kspec = forward(k, seg, list(range(nb, nb + nc)), real)
     kspec = kspec.reshape(kspec.shape[:nb] + (1,) * nc + kspec.shape[nb:])
     if spec.shape == np.broadcast_shapes(spec.shape, kspec.shape):
-        spec *= kspec
+        multiply_spectra(spec, kspec)
     else:
         spec = spec * kspec
     keep = [(kk - 1, b) for kk, b in zip(kshape, step)]
@@ -233,3 +271,233 @@ def oa_convolve(x, k, windows, pad_mode, fillvalue, nb):
                                    tuple(n * b for n, b in zip(nblk, step)))
     y = y[(Ellipsis,) + tuple(slice(0, length) for length in lengths)]
     return np.ascontiguousarray(y)
+
+
+# --------------------------------------------------------------------------- N-D API
+# scipy.fft's rfftn/irfftn/fftn/ifftn and rfft/irfft/fft/ifft (same arguments, same
+# results up to round-off, same dtypes: float32/complex64 stay single precision), run
+# by the engine in use.  ``workers`` defaults to get_num_threads().  With ducc0, inputs
+# are cut or zero-padded to ``s``/``n`` first, as scipy.fft does; the rare cases (0-d or
+# empty arrays, no axes, long double, invalid arguments) are left to scipy.fft, which
+# gives its own results and errors for them.
+
+_NORM_INORM = {None: (0, 2), "backward": (0, 2), "ortho": (1, 1), "forward": (2, 0)}
+
+
+def _scipy_workers(workers):
+    return get_num_threads() if workers is None else workers
+
+
+def _int_list(value):
+    import operator
+    try:
+        return [operator.index(value)]
+    except TypeError:
+        return [operator.index(v) for v in value]
+
+
+def _ducc0_args(a, s, axes, norm, workers, kind, one_d):
+    """``(x, dtype, s, axes, inorm, nthreads)`` for ducc0, or None: scipy.fft's turn.
+
+    ``kind``: 'rfft', 'irfft', 'fft' or 'ifft'; ``dtype`` is the one the input is
+    converted to; for 'irfft' the last entry of ``s`` is the output length.
+    """
+    if not (norm is None or isinstance(norm, str)) or norm not in _NORM_INORM:
+        return None
+    if workers is None:
+        nthreads = get_num_threads()
+    else:
+        try:
+            nthreads = _int_list(workers)
+        except (TypeError, ValueError):
+            return None
+        if len(nthreads) != 1:
+            return None
+        nthreads = nthreads[0]
+        if nthreads < 0:  # scipy.fft: -1 is every CPU, -2 all but one...
+            nthreads += (os.cpu_count() or 1) + 1
+        if nthreads <= 0:
+            return None
+    x = np.asarray(a)
+    dt = x.dtype
+    if dt.kind in "biu":
+        real, single = True, False
+    elif dt.kind == "f" and dt.itemsize <= 8:
+        real, single = True, dt.itemsize <= 4
+    elif dt.kind == "c" and dt.itemsize <= 16:
+        real, single = False, dt.itemsize <= 8
+    else:
+        return None
+    if (kind == "rfft" and not real) or x.ndim == 0 or x.size == 0:
+        return None
+    nd = x.ndim
+    try:
+        s = None if s is None else _int_list(s)
+        if axes is None:
+            axes = list(range(nd)) if s is None else list(range(nd - len(s), nd))
+        else:
+            axes = _int_list(axes)
+    except (TypeError, ValueError):
+        return None
+    if not axes or any(not -nd <= ax < nd for ax in axes):
+        return None
+    axes = [ax % nd for ax in axes]
+    if len(set(axes)) != len(axes):
+        return None
+    if s is None:
+        s = [x.shape[ax] for ax in axes]
+        if kind == "irfft":
+            s[-1] = 2 * (s[-1] - 1)
+    else:
+        if len(s) != len(axes):
+            return None
+        if not one_d:  # fftn & co.: -1 is the input's size
+            s = [x.shape[ax] if n == -1 else n for n, ax in zip(s, axes)]
+    if any(n < 1 for n in s):
+        return None
+    if kind == "rfft" or (kind in ("fft", "ifft") and real):
+        dtype = np.dtype(np.float32 if single else np.float64)
+    else:
+        dtype = np.dtype(np.complex64 if single else np.complex128)
+    inorm = _NORM_INORM[norm][0 if kind in ("rfft", "fft") else 1]
+    return x, dtype, s, axes, inorm, nthreads
+
+
+def _resized(x, shape, dtype):
+    """``x`` cut and zero-padded at the end of each axis (as scipy.fft does for
+    ``s``/``n``) to ``shape``, as ``dtype``; ``x`` itself or a view when it can."""
+    shape = tuple(shape)
+    if x.shape != shape:
+        x = x[tuple(slice(0, n) for n in shape)]
+    if x.shape == shape:
+        return x.astype(dtype, copy=False)
+    out = np.zeros(shape, dtype)
+    out[tuple(slice(0, n) for n in x.shape)] = x
+    return out
+
+
+def _ducc0_transform(kind, a, s, axes, norm, overwrite_x, workers, one_d=False):
+    args = _ducc0_args(a, s, axes, norm, workers, kind, one_d)
+    if args is None:
+        return None
+    import ducc0
+    x, dtype, s, axes, inorm, nthreads = args
+    full = list(x.shape)
+    for ax, n in zip(axes, s):
+        full[ax] = n
+    if kind == "irfft":
+        full[axes[-1]] = s[-1] // 2 + 1
+        y = _resized(x, full, dtype)
+        scratch = y.flags.writeable and (overwrite_x or not np.may_share_memory(y, x))
+        return ducc0.fft.c2r(y, axes=axes, lastsize=s[-1], forward=False, inorm=inorm,
+                             nthreads=nthreads, allow_overwriting_input=scratch)
+    forward_sign = kind in ("rfft", "fft")
+    # Cut every axis, but pad only the last one before transforming it: the other axes
+    # are padded afterwards, so the all-zero rows they add are never transformed.
+    part = list(full)
+    for ax in axes[:-1]:
+        part[ax] = min(part[ax], x.shape[ax])
+    y = _resized(x, part, dtype)
+    one_call = part == full
+    first_axes = axes if one_call else axes[-1:]
+    if kind == "rfft":
+        y = ducc0.fft.r2c(y, axes=first_axes, inorm=inorm, nthreads=nthreads)
+    else:
+        in_place = (y.dtype.kind == "c" and y.flags.writeable
+                    and (overwrite_x or not np.may_share_memory(y, x)))
+        y = ducc0.fft.c2c(y, axes=first_axes, forward=forward_sign, inorm=inorm,
+                          out=y if in_place else None, nthreads=nthreads)
+    if one_call:
+        return y
+    full[axes[-1]] = y.shape[axes[-1]]
+    y = _resized(y, full, y.dtype)
+    return ducc0.fft.c2c(y, axes=axes[:-1], forward=forward_sign, inorm=inorm, out=y,
+                         nthreads=nthreads)
+
+
+def rfftn(a, s=None, axes=None, norm=None, overwrite_x=False, *, workers=None):
+    """``scipy.fft.rfftn`` by the FFT engine in use (``workers``: get_num_threads())."""
+    if fft_engine() == "ducc0":
+        out = _ducc0_transform("rfft", a, s, axes, norm, overwrite_x, workers)
+        if out is not None:
+            return out
+    return sfft.rfftn(a, s=s, axes=axes, norm=norm, overwrite_x=overwrite_x,
+                      workers=_scipy_workers(workers))
+
+
+def irfftn(a, s=None, axes=None, norm=None, overwrite_x=False, *, workers=None):
+    """``scipy.fft.irfftn`` by the FFT engine in use (``workers``: get_num_threads())."""
+    if fft_engine() == "ducc0":
+        out = _ducc0_transform("irfft", a, s, axes, norm, overwrite_x, workers)
+        if out is not None:
+            return out
+    return sfft.irfftn(a, s=s, axes=axes, norm=norm, overwrite_x=overwrite_x,
+                       workers=_scipy_workers(workers))
+
+
+def fftn(a, s=None, axes=None, norm=None, overwrite_x=False, *, workers=None):
+    """``scipy.fft.fftn`` by the FFT engine in use (``workers``: get_num_threads())."""
+    if fft_engine() == "ducc0":
+        out = _ducc0_transform("fft", a, s, axes, norm, overwrite_x, workers)
+        if out is not None:
+            return out
+    return sfft.fftn(a, s=s, axes=axes, norm=norm, overwrite_x=overwrite_x,
+                     workers=_scipy_workers(workers))
+
+
+def ifftn(a, s=None, axes=None, norm=None, overwrite_x=False, *, workers=None):
+    """``scipy.fft.ifftn`` by the FFT engine in use (``workers``: get_num_threads())."""
+    if fft_engine() == "ducc0":
+        out = _ducc0_transform("ifft", a, s, axes, norm, overwrite_x, workers)
+        if out is not None:
+            return out
+    return sfft.ifftn(a, s=s, axes=axes, norm=norm, overwrite_x=overwrite_x,
+                      workers=_scipy_workers(workers))
+
+
+def _one_d(n, axis):
+    return (None if n is None else (n,)), (axis,)
+
+
+def rfft(a, n=None, axis=-1, norm=None, overwrite_x=False, *, workers=None):
+    """``scipy.fft.rfft`` by the FFT engine in use (``workers``: get_num_threads())."""
+    if fft_engine() == "ducc0":
+        out = _ducc0_transform("rfft", a, *_one_d(n, axis), norm, overwrite_x, workers,
+                               one_d=True)
+        if out is not None:
+            return out
+    return sfft.rfft(a, n=n, axis=axis, norm=norm, overwrite_x=overwrite_x,
+                     workers=_scipy_workers(workers))
+
+
+def irfft(a, n=None, axis=-1, norm=None, overwrite_x=False, *, workers=None):
+    """``scipy.fft.irfft`` by the FFT engine in use (``workers``: get_num_threads())."""
+    if fft_engine() == "ducc0":
+        out = _ducc0_transform("irfft", a, *_one_d(n, axis), norm, overwrite_x, workers,
+                               one_d=True)
+        if out is not None:
+            return out
+    return sfft.irfft(a, n=n, axis=axis, norm=norm, overwrite_x=overwrite_x,
+                      workers=_scipy_workers(workers))
+
+
+def fft(a, n=None, axis=-1, norm=None, overwrite_x=False, *, workers=None):
+    """``scipy.fft.fft`` by the FFT engine in use (``workers``: get_num_threads())."""
+    if fft_engine() == "ducc0":
+        out = _ducc0_transform("fft", a, *_one_d(n, axis), norm, overwrite_x, workers,
+                               one_d=True)
+        if out is not None:
+            return out
+    return sfft.fft(a, n=n, axis=axis, norm=norm, overwrite_x=overwrite_x,
+                    workers=_scipy_workers(workers))
+
+
+def ifft(a, n=None, axis=-1, norm=None, overwrite_x=False, *, workers=None):
+    """``scipy.fft.ifft`` by the FFT engine in use (``workers``: get_num_threads())."""
+    if fft_engine() == "ducc0":
+        out = _ducc0_transform("ifft", a, *_one_d(n, axis), norm, overwrite_x, workers,
+                               one_d=True)
+        if out is not None:
+            return out
+    return sfft.ifft(a, n=n, axis=axis, norm=norm, overwrite_x=overwrite_x,
+                     workers=_scipy_workers(workers))

@@ -22,3 +22,21 @@ policy, passive waiting is requested before either backend loads the OpenMP runt
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# Thresholds of the elementwise kernels (``numba/elementwise.py``: the fused passes of
+# the iterative methods and ``spectrum_multiply``): below them a pass runs serially even
+# when several threads are allowed.  Waking the OpenMP team costs 30-60 us here (passive
+# waiting, see above), so a second thread pays once a pass takes a few times that.
+# Measured on 2 cores, float32 (median serial / 2 threads):
+# - PARALLEL_MIN_ELEMENTS, for the passes that spend ns per element (a log, TV's index
+#   arithmetic, the float64 reductions, which do not vectorise): rl_ratio with the
+#   deviance 16 Ki elements 195 / 222 us, 64 Ki 480 / 276 us, 256 Ki 1.93 / 1.00 ms.
+# - PARALLEL_MIN_ELEMENTS_LIGHT, for the vectorised single passes without a reduction
+#   (rl_ratio, rl_update without their sums, biggs_extrapolate, spectrum_multiply):
+#   one core streams them at 0.1-0.2 ns per element while the arrays fit in the caches,
+#   so a second one only helps beyond: rl_update 1 Mi 148 / 178 us, 2 Mi 276 / 277 us,
+#   4 Mi 974 / 579 us; biggs_extrapolate 2 Mi 525 / 372 us; the complex64 product on
+#   2 Mi elements 991 us with numpy's *=, 810-867 us with the parallel kernels.
+# The kernels read them at call time (tests may lower them).
+PARALLEL_MIN_ELEMENTS = 1 << 16
+PARALLEL_MIN_ELEMENTS_LIGHT = 1 << 21

@@ -74,3 +74,9 @@ def biggs_dots(x_new, y, g, g_prev):
         dot += float(g[i]) * float(g_prev[i])
         norm += float(g_prev[i]) ** 2
     return dot, norm
+
+
+def spectrum_multiply(spec, kspec):
+    n = len(kspec)
+    for i in range(len(spec)):
+        spec[i] = spec[i] * kspec[i % n]

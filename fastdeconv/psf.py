@@ -17,8 +17,8 @@ import math
 import numbers
 
 import numpy as np
-from ._lazy import sfft
 
+from . import _fft
 from . import _validation as v
 from ._backends import get_num_threads
 
@@ -521,8 +521,8 @@ def psf2otf(psf, shape=None, *, real=False):
     padded[tuple(slice(0, p) for p in psf.shape)] = psf
     padded = np.roll(padded, tuple(-(p // 2) for p in psf.shape), axis=tuple(range(psf.ndim)))
     if real:
-        return sfft.rfftn(padded, workers=_workers(), overwrite_x=True)
-    return sfft.fftn(padded, workers=_workers(), overwrite_x=True)
+        return _fft.rfftn(padded, workers=_workers(), overwrite_x=True)
+    return _fft.fftn(padded, workers=_workers(), overwrite_x=True)
 
 
 def otf2psf(otf, shape=None, *, real=False, full_shape=None):
@@ -615,9 +615,9 @@ def otf2psf(otf, shape=None, *, real=False, full_shape=None):
                          f" every axis, got {tuple(shape)}")
     spec = otf.astype(cdtype, copy=False)
     if real:
-        psf = sfft.irfftn(spec, s=full_shape, workers=_workers())
+        psf = _fft.irfftn(spec, s=full_shape, workers=_workers())
     else:
-        psf = sfft.ifftn(spec, workers=_workers())
+        psf = _fft.ifftn(spec, workers=_workers())
         peak = np.max(np.abs(psf))
         nelem = math.prod(full_shape)
         nops = sum(nelem * math.log2(n) for n in full_shape)
@@ -715,12 +715,12 @@ def edgetaper(image, psf):
     if not axes:  # a one-pixel PSF: no axis to taper, alpha is 1 everywhere
         return x.copy()
     otf = psf2otf(p.astype(dtype), image.shape, real=True)
-    blurred = sfft.irfftn(sfft.rfftn(x, workers=_workers()) * otf, s=image.shape,
-                          workers=_workers())
+    blurred = _fft.irfftn(_fft.rfftn(x, workers=_workers()) * otf, s=image.shape,
+                          workers=_workers(), overwrite_x=True)
     alpha = None
     for i in axes:
         proj = p.sum(axis=tuple(j for j in range(p.ndim) if j != i))
-        z = np.real(np.fft.ifft(np.abs(np.fft.fft(proj, image.shape[i] - 1)) ** 2))
+        z = np.real(_fft.ifft(np.abs(_fft.fft(proj, image.shape[i] - 1)) ** 2))
         if not z.max() > 0:
             raise ValueError(f"psf's projection on axis {i} (its sum over the other axes)"
                              f" is zero: no taper width can be derived from it")

@@ -4,8 +4,9 @@ Each method is a pointwise filter in the Fourier domain of a circulant blur mode
 forward real FFT of the image, one transfer function (OTF) of the PSF, one filter, one
 inverse FFT.  How the work is kept small (float32 data stays float32/complex64):
 
-- ``scipy.fft`` real-to-complex transforms with ``workers=get_num_threads()``; the
-  inverse is done axis by axis in place (faster than ``irfftn``, which copies);
+- real-to-complex transforms by the FFT engine of ``_fft`` (ducc0 or scipy.fft) with
+  ``workers=get_num_threads()``; the inverse is done axis by axis in place (faster
+  than scipy's ``irfftn``, which copies);
 - the OTF is built on the PSF's support: the PSF is embedded (centred at the origin)
   and transformed one axis at a time, each axis widened only just before its own
   transform; a PSF that is an outer product of 1-D profiles (Gaussian, box...: checked
@@ -22,6 +23,7 @@ import numbers
 import numpy as np
 from .._lazy import sfft
 
+from .. import _fft
 from .. import _validation as v
 from .._backends import get_num_threads
 
@@ -142,8 +144,8 @@ def _spectrum_shape(shape, axes, real):
 
 def _forward(x, axes, real, workers, norm=None):
     if real:
-        return sfft.rfftn(x, axes=axes, workers=workers, norm=norm)
-    return sfft.fftn(x, axes=axes, workers=workers, norm=norm)
+        return _fft.rfftn(x, axes=axes, workers=workers, norm=norm)
+    return _fft.fftn(x, axes=axes, workers=workers, norm=norm)
 
 
 def _inverse(spec, shape, axes, real, workers, norm=None):
@@ -154,11 +156,11 @@ def _inverse(spec, shape, axes, real, workers, norm=None):
     """
     if real:
         if len(axes) > 1:
-            spec = sfft.ifftn(spec, axes=axes[:-1], workers=workers, overwrite_x=True,
+            spec = _fft.ifftn(spec, axes=axes[:-1], workers=workers, overwrite_x=True,
                               norm=norm)
-        return sfft.irfft(spec, n=shape[axes[-1]], axis=axes[-1], workers=workers,
+        return _fft.irfft(spec, n=shape[axes[-1]], axis=axes[-1], workers=workers,
                           overwrite_x=True, norm=norm)
-    out = sfft.ifftn(spec, axes=axes, workers=workers, overwrite_x=True, norm=norm)
+    out = _fft.ifftn(spec, axes=axes, workers=workers, overwrite_x=True, norm=norm)
     return np.ascontiguousarray(out.real)
 
 
@@ -192,9 +194,9 @@ def _otf(psf, shape, axes, real, workers):
     for i, a in enumerate(reversed(axes)):
         out = _embed_centred(out, a, shape[a])
         if i == 0 and real:
-            out = sfft.rfft(out, axis=a, workers=workers)
+            out = _fft.rfft(out, axis=a, workers=workers)
         else:
-            out = sfft.fft(out, axis=a, workers=workers, overwrite_x=True)
+            out = _fft.fft(out, axis=a, workers=workers, overwrite_x=True)
     return out
 
 
@@ -432,7 +434,7 @@ def _circulant_solve(image, psf, axes, mode, penalty_fn, *, threshold_eps=None,
     _check_fits(psf, image.shape, axes)
     workers = get_num_threads()
     shape = image.shape
-    y = sfft.rfftn(image, axes=axes, workers=workers)
+    y = _fft.rfftn(image, axes=axes, workers=workers)
     h = _psf_transfer(psf, shape, axes, True, workers)
     threshold = None
     if threshold_eps is not None:

@@ -4,6 +4,7 @@ import math
 import numpy as np
 from .._lazy import sfft
 
+from .. import _fft
 from .. import _validation as v
 from .._backends import resolve_backend
 from .._progress import Progress
@@ -16,7 +17,7 @@ def _spectral_norm(psf):
     # ||H|| <= sup |H(w)| over the continuous spectrum; sampling it on a grid 4x finer
     # than the PSF finds the maximum (exactly sum(psf) for a non-negative PSF).
     fshape = [sfft.next_fast_len(4 * n, True) for n in psf.shape]
-    return float(np.abs(sfft.rfftn(psf.astype(np.float64), fshape)).max())
+    return float(np.abs(_fft.rfftn(psf.astype(np.float64), fshape)).max())
 
 
 def landweber(image, psf, num_iter=50, *, step=None, nonneg=True, boundary="fill",

@@ -11,22 +11,39 @@ and ``correlate2d_sweep`` (+ ``_parallel``: the same for dense float kernels, fo
 output rows per load), with the contracts documented in ``numba/direct.py``.  Importing ``fastdeconv.kernels``
 imports none of them.
 
-OpenMP wait policy: both compiled backends run on OpenMP (Numba's ``omp`` layer, the
-Cython modules' ``prange``).  With the default policy, idle worker threads spin after
-each parallel region; on a machine where another process holds a core, a parallel
-region then waits for a descheduled spinner: measured here, 50 Richardson-Lucy
-iterations took 260 ms instead of 109 ms and a 7x7 filter 16 ms instead of 11 ms,
-while on an idle machine passive waiting cost under 5 %.  So, unless the user chose a
-policy, passive waiting is requested before either backend loads the OpenMP runtime.
+OpenMP wait policy (both compiled backends run on one libgomp: Numba's ``omp`` layer
+and the Cython modules' ``prange``): unless the user set ``OMP_WAIT_POLICY`` or
+``GOMP_SPINCOUNT``, idle workers spin for ``SPIN_COUNT`` iterations (about 1 ms here,
+measured as CPU time burnt after a region) and then sleep.  Why neither extreme:
+
+- passive waiting (spin 0) makes every parallel region wake its workers through the
+  kernel: measured here 200-250 us per region on this VM (a 64 Ki-element pass took
+  274 us on 2 threads, 30 us on one), and a Richardson-Lucy iteration runs four to six
+  regions, so 2 threads barely beat one (512^2 Gaussian RL, 20 it: 31-42 ms at 2
+  threads vs 35-38 ms at 1; with a short spin 21-29 ms);
+- libgomp's default (300 000 iterations, ~8 ms here) or ``ACTIVE`` keeps workers
+  spinning long after the last region, on the cores the FFT library's own threads
+  (ducc0 / scipy.fft, called right after a kernel) and other processes need: with
+  active waiting a 16-core Xeon ran a non-separable RL in 473 ms instead of 184 ms
+  (the threaded FFTs 2.3-2.6x slower), and on a busy 2-core machine a region waits for
+  a descheduled spinner (50 RL iterations 260 ms instead of 109 ms).
+
+A ~1 ms spin bridges the gaps between the regions of one iteration (tens of us of
+Python) and gives the cores back before they are missed.  The FFTs use the same thread
+count as the kernels (``fastdeconv.get_num_threads``).
 """
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# ~33 ns per iteration measured here: 30 000 ~ 1 ms
+SPIN_COUNT = 30000
+
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
 
 # Thresholds of the elementwise kernels (``numba/elementwise.py``: the fused passes of
 # the iterative methods and ``spectrum_multiply``): below them a pass runs serially even
-# when several threads are allowed.  Waking the OpenMP team costs 30-60 us here (passive
-# waiting, see above), so a second thread pays once a pass takes a few times that.
+# when several threads are allowed: a second thread pays once a pass takes a few times
+# the cost of starting a region (10 us with the short spin above, 30-250 us passive).
 # Measured on 2 cores, float32 (median serial / 2 threads):
 # - PARALLEL_MIN_ELEMENTS, for the passes that spend ns per element (a log, TV's index
 #   arithmetic, the float64 reductions, which do not vectorise): rl_ratio with the

@@ -50,10 +50,14 @@ if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
 #   deviance 16 Ki elements 195 / 222 us, 64 Ki 480 / 276 us, 256 Ki 1.93 / 1.00 ms.
 # - PARALLEL_MIN_ELEMENTS_LIGHT, for the vectorised single passes without a reduction
 #   (rl_ratio, rl_update without their sums, biggs_extrapolate, spectrum_multiply):
-#   one core streams them at 0.1-0.2 ns per element while the arrays fit in the caches,
-#   so a second one only helps beyond: rl_update 1 Mi 148 / 178 us, 2 Mi 276 / 277 us,
-#   4 Mi 974 / 579 us; biggs_extrapolate 2 Mi 525 / 372 us; the complex64 product on
-#   2 Mi elements 991 us with numpy's *=, 810-867 us with the parallel kernels.
+#   one core streams them at 0.1-0.4 ns per element while the arrays fit in the caches.
+#   On this VM a second thread gains nothing below ~2 Mi elements (passive waiting:
+#   rl_update 1 Mi 148 / 178 us, 4 Mi 974 / 579 us; with the short spin, rl_ratio +
+#   rl_update 256 Ki 96-109 / 103-110 us, 1 Mi 353-371 / 366-435 us), but a machine
+#   with 8-64 cores has that many private L2 caches to stream from, and one core left
+#   alone with these passes would dominate a 1024^2 iteration whose convolutions run on
+#   16 threads.  From 256 Ki elements (one 16 Ki block per thread at 16 threads) they run
+#   threaded: at most ~10 % slower here, where it does not pay.
 # The kernels read them at call time (tests may lower them).
 PARALLEL_MIN_ELEMENTS = 1 << 16
-PARALLEL_MIN_ELEMENTS_LIGHT = 1 << 21
+PARALLEL_MIN_ELEMENTS_LIGHT = 1 << 18

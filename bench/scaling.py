@@ -72,6 +72,7 @@ class ScalingCase:
     build: Callable[[List[str]], List[ScalingImpl]]
     dtype: str = "float32"
     flops: Optional[float] = None   # direct algorithms: 2 x output size x taps
+    traffic: Optional[float] = None  # bytes one fastdeconv call must stream (lower bound)
 
 
 def _gaussian(shape, dtype):
@@ -125,7 +126,17 @@ def _rl_case(shape, kshape, num_iter, dtype, psf_kind="Gaussian", boundary="fill
     extra = "" if boundary == "fill" else f", boundary='{boundary}'"
     name = (f"richardson_lucy {dtype} {_shape(shape)}, {psf_kind} {_shape(kshape)} PSF, "
             f"{num_iter} it{extra}")
-    return ScalingCase(name, build, dtype)
+    traffic = None
+    if psf_kind == "Gaussian":
+        # separable direct plan, per iteration and estimate-sized array: copy-in + one
+        # read and one write per axis pass, for H and for H^T (2 + 2d each), ratio (read
+        # image and Hx, write: 3), update (read x and H^T r, write x: 3)
+        d = len(shape)
+        est = shape if boundary != "noncirculant" else tuple(
+            n + k - 1 for n, k in zip(shape, kshape))
+        traffic = (num_iter * (2 * (2 + 2 * d) + 6) * float(np.prod(est))
+                   * np.dtype(dtype).itemsize)
+    return ScalingCase(name, build, dtype, traffic=traffic)
 
 
 def _fft_case(shape, kshape):
@@ -361,6 +372,41 @@ def _check(impls, warm, n):
     return notes
 
 
+# --------------------------------------------------------------------------- machine
+
+_bandwidth = {}
+
+
+def triad_bandwidth(n):
+    """Memory bandwidth (bytes/s) of a STREAM-style triad ``a = b + s c`` over three
+    64 MiB float64 arrays on ``n`` Numba threads (3 arrays counted, as STREAM does)."""
+    if n not in _bandwidth:
+        import numba
+
+        @numba.njit(parallel=True, cache=False)
+        def triad(a, b, c, s):
+            for i in numba.prange(a.shape[0]):
+                a[i] = b[i] + s * c[i]
+
+        size = 8 << 20
+        a, b, c = np.zeros(size), np.ones(size), np.ones(size)
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        try:
+            triad(a, b, c, 2.0)
+            best = min(_timed(lambda: triad(a, b, c, 2.0)) for _ in range(5))
+        finally:
+            numba.set_num_threads(previous)
+        _bandwidth[n] = 3 * a.nbytes / best
+    return _bandwidth[n]
+
+
+def _timed(f):
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
 # --------------------------------------------------------------------------- tables
 
 def _ok(res):
@@ -380,6 +426,8 @@ def table(case, impls, times, threads, notes):
         headers += [f"{impls[j].label}/{impls[i].label}" for i in fds]
     if case.flops and fds:
         headers += ["GFLOP/s", "% FMA peak"]
+    if case.traffic and fds:
+        headers += ["GB/s", "% of triad"]
 
     def t(i, n):
         res = times.get((i, n))
@@ -407,6 +455,13 @@ def table(case, impls, times, threads, notes):
                 row += [f"{rate:.1f}", f"{100 * rate / fma_peak(case.dtype, n):.0f}%"]
             else:
                 row += ["", ""]
+        if case.traffic and fds:
+            tn = t(fds[0], n)
+            if tn:
+                rate = case.traffic / tn
+                row += [f"{rate / 1e9:.1f}", f"{100 * rate / triad_bandwidth(n):.0f}%"]
+            else:
+                row += ["", ""]
         rows.append(row)
     names = ", ".join(impls[i].name for i in fds + peers) or "no implementation available"
     out_notes = [f"implementations: {names}."]
@@ -421,6 +476,13 @@ def table(case, impls, times, threads, notes):
                          f"% FMA peak: of {fma_peak(case.dtype, 1):.0f} GFLOP/s per thread "
                          f"({case.dtype}; registry.FMA_PEAK_2_THREADS, 2 threads, scaled to "
                          f"n threads, an estimate on other machines).")
+    if case.traffic and fds:
+        out_notes.append(
+            f"GB/s = bytes a separable RL iteration must stream (copy-in, one read and one "
+            f"write per axis pass for H and H^T, ratio and update: (4d + 10) x the estimate's "
+            f"size, a lower bound) / time of {impls[fds[0]].label}; % of triad: of a "
+            f"STREAM-style triad on the same threads "
+            f"({', '.join(f'{m}: {triad_bandwidth(m) / 1e9:.1f} GB/s' for m in threads)}).")
     return Table(case.name, headers, rows, out_notes + notes)
 
 

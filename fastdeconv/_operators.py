@@ -216,6 +216,81 @@ def _base(view):
     return view if view.flags.c_contiguous else view.base
 
 
+class _Separable2D:
+    """A 2-D separable window without any padded copy of the image.
+
+    The vertical factor runs as one ``_direct.Window2D`` call straight from ``x`` (the
+    sweep kernel for tall factors, the boundary through its row map) into an
+    intermediate of the window's rows by all ``W`` columns; the horizontal factor then
+    runs the row kernel over that intermediate in place for the columns that read only
+    inside it, and over two narrow gathered edge slabs (the boundary's columns) for the
+    rest.  Boundary extensions act per axis, so extending the intermediate's columns
+    equals filtering the extended image.  Measured against padded per-axis passes
+    (float32, Gaussian 31^2, 'same'): 4096^2 75 -> 60 ms on 1 thread, 45 -> 37 ms on 2;
+    with 'symm' 97 -> 55 and 69 -> 31 ms (no border refresh); 512^2 and 1024^2 within
+    the VM's noise.  No copy of the image per call (the copy-in was a sixth of an RL
+    iteration's memory traffic).
+    """
+
+    @staticmethod
+    def fits(xshape, kshape, windows):
+        """Whether some output columns read only inside the image (else: padded passes)."""
+        lo, hi = _Separable2D._interior(xshape[1], kshape[1], windows[1])
+        return hi > lo
+
+    @staticmethod
+    def _interior(W, kw, window):
+        s1, ow = window
+        lo = min(max(0, kw - 1 - s1), ow)
+        return lo, max(lo, min(ow, W - s1))
+
+    def __init__(self, factors, xshape, windows, pad_mode, backend, dtype):
+        fv, fh = (np.asarray(v, dtype=dtype) for v in factors)
+        kh, kw = len(fv), len(fh)
+        H, W = xshape
+        (s0, oh), (s1, ow) = windows
+        self.out_shape = (oh, ow)
+        self.vertical = _direct.Window2D(xshape, np.ascontiguousarray(fv.reshape(kh, 1)),
+                                         [(s0, oh), (0, W)], pad_mode, 0, backend, dtype)
+        self.tmp = np.empty((oh, W), dtype)
+        lo, hi = self._interior(W, kw, windows[1])
+        colmap = _direct._axis_map(s1 - (kw - 1), ow + kw - 1, W, pad_mode)
+        stencil = _direct._Stencil(np.ascontiguousarray(fh.reshape(1, kw)), 0, False)
+        self._mod = kernels(backend)
+        # interior columns [lo, hi): read the intermediate in place
+        src = self.tmp[:, lo + s1 - (kw - 1):hi + s1]
+        self._runs = [("interior", None, None, src, (lo, hi))]
+        # edge slabs: gathered columns of the intermediate (-1: the zero fill)
+        for a, b in ((0, lo), (hi, ow)):
+            if b > a:
+                idx = colmap[a:b + kw - 1]
+                slab = np.zeros((oh, idx.size), dtype)
+                self._runs.append(("slab", np.maximum(idx, 0), idx < 0, slab, (a, b)))
+        self._stencil = stencil
+        self._plans = None
+
+    def _plan(self, out):
+        plans = []
+        for kind, idx, neg, src, (a, b) in self._runs:
+            base = self.tmp if kind == "interior" else src
+            plans.append(_direct.row_plan(base, src, self._stencil, out, out[:, a:b], 0))
+        return plans
+
+    def __call__(self, x, out):
+        self.vertical(x, self.tmp)
+        if self._plans is None or self._plans[0] is not out:
+            self._plans = (out, self._plan(out))
+        for (kind, idx, neg, src, _), plan in zip(self._runs, self._plans[1]):
+            if kind == "slab":
+                np.take(self.tmp, idx, axis=1, out=src)
+                if neg.any():
+                    src[:, neg] = 0
+                _direct.run_plan(self._mod, src.reshape(-1), out.reshape(-1), plan)
+            else:
+                _direct.run_plan(self._mod, self.tmp.reshape(-1), out.reshape(-1), plan)
+        return out
+
+
 class DirectPlan:
     """``y = window(x * k)`` by the direct kernels, one pass per separable factor.
 
@@ -254,6 +329,14 @@ class DirectPlan:
                                              windows, pad_mode, 0, backend, self.dtype,
                                              drop=not np.all(kernel))
             self.out_shape = self.window2d.out_shape
+            self._final = buffer(self.out_shape, (), "final")
+            return
+        self.sep2d = None
+        if (factors is not None and d == 2 and min(len(v) for v in factors) > 1
+                and _Separable2D.fits(self.xshape, [len(v) for v in factors], windows)):
+            self.sep2d = _Separable2D(factors, self.xshape, windows, pad_mode, backend,
+                                      self.dtype)
+            self.out_shape = self.sep2d.out_shape
             self._final = buffer(self.out_shape, (), "final")
             return
         if factors is None:
@@ -316,6 +399,8 @@ class DirectPlan:
         """Apply the plan; returns an internal buffer, valid until the next call."""
         if self.window2d is not None:
             return self.window2d(np.ascontiguousarray(x, self.dtype), self._final)
+        if self.sep2d is not None:
+            return self.sep2d(np.ascontiguousarray(x, self.dtype), self._final)
         first = self.passes[0]
         first["buf"][first["interior"]] = x
         for p in self.passes:

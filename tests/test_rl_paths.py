@@ -117,3 +117,24 @@ def test_dask_noncirculant_fft_agrees_with_in_memory_direct(rng):
     got = dask_rl(da.from_array(y, chunks=y.shape), psf, 30, clip=False,
                   boundary="noncirculant", method="fft").compute()
     _agree(got, ref, RTOL)
+
+
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm", "reflect", "nearest"])
+@pytest.mark.parametrize("shape,kshape", [((40, 37), (11, 11)), ((9, 64), (15, 7)),
+                                          ((20, 6), (5, 9)), ((33, 3), (3, 5))])
+def test_direct_plans_equal_convolve(boundary, shape, kshape, rng):
+    # the restoration plans (separable without padded copies, non-separable through the
+    # 2-D window kernels, or padded passes when the kernel is wider than the image)
+    # against the public convolution, for every boundary
+    from fastdeconv import _direct
+    from fastdeconv._operators import DirectPlan
+    from fastdeconv._validation import check_boundary
+    from fastdeconv.convolution import _windows
+    x = rng.random(shape)
+    sep = fd.psf.gaussian(kshape, 1.7)
+    for k in (sep, rng.random(kshape)):
+        wins = _windows(shape, kshape, range(2), "same")
+        factors = _direct.separable_factors(np.flip(k), 0, k.dtype)
+        plan = DirectPlan(k, shape, wins, check_boundary(boundary), "numba", factors)
+        expected = fd.convolve2d(x, k, "same", boundary=boundary)
+        np.testing.assert_allclose(plan(x), expected, rtol=0, atol=1e-12)

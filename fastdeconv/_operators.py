@@ -216,6 +216,14 @@ def _base(view):
     return view if view.flags.c_contiguous else view.base
 
 
+# Zero-fill separable plans use _Separable2D from this many pixels; other boundaries
+# always (it spares their border refresh).  Measured in RL (float32 Gaussian, 2 threads):
+# 4096^2 15^2 fill 364 -> 330 ms for 4 it, 1024^2 31^2 symm 33.5 -> 31.8 ms, but
+# 1024^2 fill 103 -> 144 ms and 512^2 fill 29 -> 44 ms for 20 it, where the padded
+# passes are faster; 2048^2 fill equal.
+_SEP2D_MIN_FILL = 8 << 20
+
+
 class _Separable2D:
     """A 2-D separable window without any padded copy of the image.
 
@@ -226,10 +234,10 @@ class _Separable2D:
     inside it, and over two narrow gathered edge slabs (the boundary's columns) for the
     rest.  Boundary extensions act per axis, so extending the intermediate's columns
     equals filtering the extended image.  Measured against padded per-axis passes
-    (float32, Gaussian 31^2, 'same'): 4096^2 75 -> 60 ms on 1 thread, 45 -> 37 ms on 2;
-    with 'symm' 97 -> 55 and 69 -> 31 ms (no border refresh); 512^2 and 1024^2 within
-    the VM's noise.  No copy of the image per call (the copy-in was a sixth of an RL
-    iteration's memory traffic).
+    (float32, Gaussian 31^2, 'same', one blur): 4096^2 75 -> 60 ms on 1 thread, 45 -> 37
+    ms on 2; with 'symm' 97 -> 55 and 69 -> 31 ms (no border refresh).  No copy of the
+    image per call (the copy-in was a sixth of an RL iteration's memory traffic).  Slower
+    for small zero-fill images: see ``_SEP2D_MIN_FILL``.
     """
 
     @staticmethod
@@ -333,6 +341,7 @@ class DirectPlan:
             return
         self.sep2d = None
         if (factors is not None and d == 2 and min(len(v) for v in factors) > 1
+                and (pad_mode != "constant" or math.prod(self.xshape) >= _SEP2D_MIN_FILL)
                 and _Separable2D.fits(self.xshape, [len(v) for v in factors], windows)):
             self.sep2d = _Separable2D(factors, self.xshape, windows, pad_mode, backend,
                                       self.dtype)

@@ -122,7 +122,9 @@ def test_dask_noncirculant_fft_agrees_with_in_memory_direct(rng):
 @pytest.mark.parametrize("boundary", ["fill", "wrap", "symm", "reflect", "nearest"])
 @pytest.mark.parametrize("shape,kshape", [((40, 37), (11, 11)), ((9, 64), (15, 7)),
                                           ((20, 6), (5, 9)), ((33, 3), (3, 5))])
-def test_direct_plans_equal_convolve(boundary, shape, kshape, rng):
+@pytest.mark.parametrize("small_fill_sep2d", [False, True])
+def test_direct_plans_equal_convolve(boundary, shape, kshape, small_fill_sep2d, rng,
+                                     monkeypatch):
     # the restoration plans (separable without padded copies, non-separable through the
     # 2-D window kernels, or padded passes when the kernel is wider than the image)
     # against the public convolution, for every boundary
@@ -130,6 +132,8 @@ def test_direct_plans_equal_convolve(boundary, shape, kshape, rng):
     from fastdeconv._operators import DirectPlan
     from fastdeconv._validation import check_boundary
     from fastdeconv.convolution import _windows
+    if small_fill_sep2d:  # zero fill takes the copy-free separable plan on large images only
+        monkeypatch.setattr("fastdeconv._operators._SEP2D_MIN_FILL", 0)
     x = rng.random(shape)
     sep = fd.psf.gaussian(kshape, 1.7)
     for k in (sep, rng.random(kshape)):

@@ -319,12 +319,16 @@ def main(argv=None, prog="python -m bench"):
                 table = make()
                 table.title = f"{name}: {table.title}"
                 emit(render(table, md))
+    emit(f"Total benchmark time: {time.perf_counter() - start:.0f} s{threading_layer_note()}")
+    return 0
+
+
+def threading_layer_note():
+    """``'; Numba threading layer: omp'`` once Numba has run a parallel kernel, else ''."""
     numba = sys.modules.get("numba")
-    layer = ""
     if numba is not None:
         try:
-            layer = f"; Numba threading layer: {numba.threading_layer()}"
-        except ValueError:
+            return f"; Numba threading layer: {numba.threading_layer()}"
+        except ValueError:  # no parallel kernel ran yet
             pass
-    emit(f"Total benchmark time: {time.perf_counter() - start:.0f} s{layer}")
-    return 0
+    return ""

@@ -34,7 +34,8 @@ os.environ.setdefault("KMP_BLOCKTIME", "0")
 
 from bench import registry  # noqa: E402
 from bench.registry import Options, Table, fmt_time, peer  # noqa: E402
-from bench.runner import agrees, fma_peak, machine_line, render, time_interleaved  # noqa: E402
+from bench.runner import (agrees, fma_peak, machine_line, render,  # noqa: E402
+                          threading_layer_note, time_interleaved)
 
 
 # --------------------------------------------------------------------------- cases
@@ -604,14 +605,8 @@ def main(argv=None, prog="python -m bench scaling", emit=None):
         with open(args.json_path, "w") as f:
             json.dump(records, f, indent=1)
         emit(f"Wrote {len(records)} timings to {args.json_path}")
-    numba = sys.modules.get("numba")
-    layer = ""
-    if numba is not None:
-        try:
-            layer = f"; Numba threading layer: {numba.threading_layer()}"
-        except ValueError:
-            pass
-    emit(f"Total scaling benchmark time: {time.perf_counter() - start:.0f} s{layer}")
+    emit(f"Total scaling benchmark time: {time.perf_counter() - start:.0f} s"
+         f"{threading_layer_note()}")
     return 0
 
 

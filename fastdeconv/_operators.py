@@ -216,86 +216,49 @@ def _base(view):
     return view if view.flags.c_contiguous else view.base
 
 
-# Zero-fill separable plans use _Separable2D from this many pixels; other boundaries
-# always (it spares their border refresh).  Measured in RL (float32 Gaussian, 2 threads):
-# 4096^2 15^2 fill 364 -> 330 ms for 4 it, 1024^2 31^2 symm 33.5 -> 31.8 ms, but
-# 1024^2 fill 103 -> 144 ms and 512^2 fill 29 -> 44 ms for 20 it, where the padded
-# passes are faster; 2048^2 fill equal.
-_SEP2D_MIN_FILL = 8 << 20
-
-
 class _Separable2D:
     """A 2-D separable window without any padded copy of the image.
 
     The vertical factor runs as one ``_direct.Window2D`` call straight from ``x`` (the
-    sweep kernel for tall factors, the boundary through its row map) into an
-    intermediate of the window's rows by all ``W`` columns; the horizontal factor then
-    runs the row kernel over that intermediate in place for the columns that read only
-    inside it, and over two narrow gathered edge slabs (the boundary's columns) for the
-    rest.  Boundary extensions act per axis, so extending the intermediate's columns
-    equals filtering the extended image.  Measured against padded per-axis passes
-    (float32, Gaussian 31^2, 'same', one blur): 4096^2 75 -> 60 ms on 1 thread, 45 -> 37
-    ms on 2; with 'symm' 97 -> 55 and 69 -> 31 ms (no border refresh).  No copy of the
-    image per call (the copy-in was a sixth of an RL iteration's memory traffic).  Slower
-    for small zero-fill images: see ``_SEP2D_MIN_FILL``.
+    sweep kernel for tall factors) over the window's rows and over every column the
+    horizontal factor reads, boundary columns included: the index maps apply the
+    boundary on both axes (extensions act per axis, so extending the columns before or
+    after the vertical filter is the same).  The horizontal factor is then one valid
+    row-kernel pass over that contiguous intermediate.  No copy of the image per call
+    (the copy-in was a sixth of an RL iteration's memory traffic), no border refresh.
+    Measured in RL against padded per-axis passes (float32 Gaussian, median of 5, 1 / 2
+    threads): 512^2 31^2 20 it 35.1 / 20.5 -> 32.7 / 20.4 ms; 1024^2 163 / 110 -> 141 /
+    85 ms; 2048^2 659 / 414 -> 606 / 355 ms; 4096^2 15^2 4 it 464 / 302 -> 373 / 273 ms;
+    1024^2 'symm' 4 it 44.7 / 28.9 -> 30.2 / 18.4 ms.
     """
 
     @staticmethod
     def fits(xshape, kshape, windows):
-        """Whether some output columns read only inside the image (else: padded passes)."""
-        lo, hi = _Separable2D._interior(xshape[1], kshape[1], windows[1])
-        return hi > lo
-
-    @staticmethod
-    def _interior(W, kw, window):
-        s1, ow = window
+        """Whether some output columns read only inside the image (else: padded passes,
+        which are faster when the kernel is as wide as the image)."""
+        (s1, ow), kw, W = windows[1], kshape[1], xshape[1]
         lo = min(max(0, kw - 1 - s1), ow)
-        return lo, max(lo, min(ow, W - s1))
+        return min(ow, W - s1) > lo
 
     def __init__(self, factors, xshape, windows, pad_mode, backend, dtype):
         fv, fh = (np.asarray(v, dtype=dtype) for v in factors)
         kh, kw = len(fv), len(fh)
-        H, W = xshape
         (s0, oh), (s1, ow) = windows
         self.out_shape = (oh, ow)
+        cols = (s1 - (kw - 1), ow + kw - 1)  # every column the horizontal factor reads
         self.vertical = _direct.Window2D(xshape, np.ascontiguousarray(fv.reshape(kh, 1)),
-                                         [(s0, oh), (0, W)], pad_mode, 0, backend, dtype)
-        self.tmp = np.empty((oh, W), dtype)
-        lo, hi = self._interior(W, kw, windows[1])
-        colmap = _direct._axis_map(s1 - (kw - 1), ow + kw - 1, W, pad_mode)
-        stencil = _direct._Stencil(np.ascontiguousarray(fh.reshape(1, kw)), 0, False)
+                                         [(s0, oh), cols], pad_mode, 0, backend, dtype)
+        self.tmp = np.empty((oh, cols[1]), dtype)
+        self._stencil = _direct._Stencil(np.ascontiguousarray(fh.reshape(1, kw)), 0, False)
         self._mod = kernels(backend)
-        # interior columns [lo, hi): read the intermediate in place
-        src = self.tmp[:, lo + s1 - (kw - 1):hi + s1]
-        self._runs = [("interior", None, None, src, (lo, hi))]
-        # edge slabs: gathered columns of the intermediate (-1: the zero fill)
-        for a, b in ((0, lo), (hi, ow)):
-            if b > a:
-                idx = colmap[a:b + kw - 1]
-                slab = np.zeros((oh, idx.size), dtype)
-                self._runs.append(("slab", np.maximum(idx, 0), idx < 0, slab, (a, b)))
-        self._stencil = stencil
-        self._plans = None
-
-    def _plan(self, out):
-        plans = []
-        for kind, idx, neg, src, (a, b) in self._runs:
-            base = self.tmp if kind == "interior" else src
-            plans.append(_direct.row_plan(base, src, self._stencil, out, out[:, a:b], 0))
-        return plans
+        self._plan = None
 
     def __call__(self, x, out):
         self.vertical(x, self.tmp)
-        if self._plans is None or self._plans[0] is not out:
-            self._plans = (out, self._plan(out))
-        for (kind, idx, neg, src, _), plan in zip(self._runs, self._plans[1]):
-            if kind == "slab":
-                np.take(self.tmp, idx, axis=1, out=src)
-                if neg.any():
-                    src[:, neg] = 0
-                _direct.run_plan(self._mod, src.reshape(-1), out.reshape(-1), plan)
-            else:
-                _direct.run_plan(self._mod, self.tmp.reshape(-1), out.reshape(-1), plan)
+        if self._plan is None or self._plan[0] is not out:
+            self._plan = (out, _direct.row_plan(self.tmp, self.tmp, self._stencil, out, out,
+                                                0))
+        _direct.run_plan(self._mod, self.tmp.reshape(-1), out.reshape(-1), self._plan[1])
         return out
 
 
@@ -341,7 +304,6 @@ class DirectPlan:
             return
         self.sep2d = None
         if (factors is not None and d == 2 and min(len(v) for v in factors) > 1
-                and (pad_mode != "constant" or math.prod(self.xshape) >= _SEP2D_MIN_FILL)
                 and _Separable2D.fits(self.xshape, [len(v) for v in factors], windows)):
             self.sep2d = _Separable2D(factors, self.xshape, windows, pad_mode, backend,
                                       self.dtype)

@@ -129,13 +129,15 @@ def _rl_case(shape, kshape, num_iter, dtype, psf_kind="Gaussian", boundary="fill
             f"{num_iter} it{extra}")
     traffic = None
     if psf_kind == "Gaussian":
-        # separable direct plan, per iteration and estimate-sized array: copy-in + one
-        # read and one write per axis pass, for H and for H^T (2 + 2d each), ratio (read
-        # image and Hx, write: 3), update (read x and H^T r, write x: 3)
+        # separable direct plan, per iteration and estimate-sized array: one read and one
+        # write per axis pass for H and for H^T (2d each; N-D plans also copy their input
+        # into a padded buffer: + 2 each), ratio (read image and Hx, write: 3), update
+        # (read x and H^T r, write x: 3)
         d = len(shape)
         est = shape if boundary != "noncirculant" else tuple(
             n + k - 1 for n, k in zip(shape, kshape))
-        traffic = (num_iter * (2 * (2 + 2 * d) + 6) * float(np.prod(est))
+        per_blur = 2 * d + (0 if d == 2 else 2)
+        traffic = (num_iter * (2 * per_blur + 6) * float(np.prod(est))
                    * np.dtype(dtype).itemsize)
     return ScalingCase(name, build, dtype, traffic=traffic)
 
@@ -479,9 +481,10 @@ def table(case, impls, times, threads, notes):
                          f"n threads, an estimate on other machines).")
     if case.traffic and fds:
         out_notes.append(
-            f"GB/s = bytes a separable RL iteration must stream (copy-in, one read and one "
-            f"write per axis pass for H and H^T, ratio and update: (4d + 10) x the estimate's "
-            f"size, a lower bound) / time of {impls[fds[0]].label}; % of triad: of a "
+            f"GB/s = bytes a separable RL iteration must stream (one read and one write "
+            f"per axis pass for H and H^T, ratio and update: 14 x the estimate's size in "
+            f"2-D, (4d + 10) x in N-D with the copy into padded buffers; a lower bound) / "
+            f"time of {impls[fds[0]].label}; % of triad: of a "
             f"STREAM-style triad on the same threads "
             f"({', '.join(f'{m}: {triad_bandwidth(m) / 1e9:.1f} GB/s' for m in threads)}).")
     return Table(case.name, headers, rows, out_notes + notes)

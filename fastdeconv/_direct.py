@@ -12,7 +12,7 @@ Two paths:
   window; a row and a column index map say which input sample (or the fill value) each
   extended coordinate reads, so every boundary mode costs no padded copy.  Dense float
   kernels of ``SWEEP_MIN_TAPS`` taps or more (and tall separable factors) run
-  ``correlate2d_sweep`` (:func:`_sweep_2d`); others ``correlate2d_mapped``, whose few
+  ``correlate2d_sweep`` (:class:`Window2D`); others ``correlate2d_mapped``, whose few
   columns next to the left/right edges run one sample at a time, or for wide kernels as
   one transposed ``correlate_terms`` job (:func:`_edge_columns`).
 - everything else (1-D, N-D, one kernel per batch line): ``correlate_terms`` on the
@@ -367,14 +367,16 @@ class Window2D:
         if cols is None:
             cols = _mapped_columns_shape(kw, W, windows) or (0, 0)
         self.xshape, self.out_shape = (H, W), (oh, ow)
-        self.kf, self.dtype, self.backend = kf, dtype, backend
-        self.pad_mode, self.fillvalue, self.drop, self.sweep = pad_mode, fillvalue, drop, sweep
+        self.kf, self.backend = kf, backend
+        self.fillvalue, self.drop, self.sweep = fillvalue, drop, sweep
         self.rowmap = _axis_map(s0 - (kh - 1), oh + kh - 1, H, pad_mode)
         self.colmap = _axis_map(s1 - (kw - 1), ow + kw - 1, W, pad_mode)
         self.lo, self.hi = cols
         self.fill = np.full(1, fillvalue, dtype=dtype)
         if sweep:
             self.wt = np.ascontiguousarray(np.swapaxes(kf, 0, 1)).reshape(-1)
+            # extended columns [clo, chi) read consecutive input columns
+            self.clo, self.chi = (self.lo, self.hi + kw - 1) if self.hi > self.lo else (0, 0)
             return
         weights = np.ascontiguousarray(kf).reshape(-1)
         tap_r, tap_c = (a.reshape(-1) for a in np.indices((kh, kw), dtype=np.int64))
@@ -393,11 +395,9 @@ class Window2D:
 
     def __call__(self, x, out):
         """``out`` (contiguous, planes of ``out_shape``) = the window of contiguous ``x``."""
-        nb = x.ndim - 2
         if self.sweep:
-            _sweep_2d(x, self.kf.reshape((1,) * nb + self.kf.shape), nb, self.backend,
-                      self.rowmap, self.colmap, self.fillvalue, self.lo, self.hi, out)
-            return out
+            return self._sweep(x, out)
+        nb = x.ndim - 2
         (H, W), (oh, ow) = self.xshape, self.out_shape
         planes = out.size // (oh * ow)
         threads = get_num_threads()
@@ -416,40 +416,34 @@ class Window2D:
                           self.fillvalue, self.lo, self.hi, out)
         return out
 
+    def _sweep(self, x, out):
+        """``correlate2d_sweep`` over every plane (contract in ``kernels/numba/direct.py``)."""
+        kh, kw = self.kf.shape
+        (H, W), (oh, ow) = self.xshape, self.out_shape
+        planes = out.size // (oh * ow)
+        threads = get_num_threads()
+        parallel = threads > 1 and out.size * kh * kw >= PARALLEL_MIN_WORK
+        rows = 4  # output rows per pass (ROWS of the kernels): bands are multiples of it
+        band = 64 if not parallel else min(64, max(16, -(-oh * planes // (8 * threads))))
+        band = min(-(-band // rows) * rows, -(-oh // rows) * rows)
+        # column strips keep an item's scratch (band + kh + 2 rows) within SWEEP_SCRATCH_BYTES
+        per_row = SWEEP_SCRATCH_BYTES // (x.itemsize * (band + kh + 2))
+        strip = min(ow, max(256, (per_row - kw - 16) // 256 * 256))
+        mod = kernels(self.backend)
+        run = mod.correlate2d_sweep_parallel if parallel else mod.correlate2d_sweep
+        run(x.reshape(-1), H, W, self.rowmap, self.colmap, self.wt, kh, kw, self.fill,
+            out.reshape(-1), oh, ow, self.clo, self.chi, band, strip)
+        return out
+
 
 def _sweep_pays(dtype, kshape, nterms):
-    """Whether :func:`_sweep_2d` beats the row kernel: float dtypes, three kernel rows
+    """Whether the sweep kernel (:class:`Window2D`) beats the row kernel: float dtypes, three kernel rows
     or more, at least ``SWEEP_MIN_TAPS`` taps (or one column of ``SWEEP_MIN_COLUMN``),
     and not mostly zero taps (the sweep runs every tap; the row kernel skips the zeros
     it may skip)."""
     kh, kw = kshape
     big = kh * kw >= SWEEP_MIN_TAPS or (kw == 1 and kh >= SWEEP_MIN_COLUMN)
     return dtype.kind == "f" and kh >= 3 and big and 2 * nterms >= kh * kw
-
-
-def _sweep_2d(x, kf, nb, backend, rowmap, colmap, fillvalue, lo, hi, out):
-    """``out`` = the 2-D window of ``_mapped_2d`` by the dense kernel ``kf`` through the
-    sweep kernel (contract in ``kernels/numba/direct.py``)."""
-    kh, kw = kf.shape[nb:]
-    oh, ow = out.shape[nb:]
-    H, W = x.shape[nb:]
-    planes = out.size // (oh * ow)
-    wt = np.ascontiguousarray(np.swapaxes(kf.reshape(kh, kw), 0, 1)).reshape(-1)
-    # extended columns [clo, chi) read consecutive input columns
-    clo, chi = (lo, hi + kw - 1) if hi > lo else (0, 0)
-    threads = get_num_threads()
-    parallel = threads > 1 and out.size * kh * kw >= PARALLEL_MIN_WORK
-    rows = 4  # output rows per pass (ROWS of the kernels): bands are multiples of it
-    band = 64 if not parallel else min(64, max(16, -(-oh * planes // (8 * threads))))
-    band = min(-(-band // rows) * rows, -(-oh // rows) * rows)
-    # column strips keep an item's scratch (band + kh + 2 rows) within SWEEP_SCRATCH_BYTES
-    per_row = SWEEP_SCRATCH_BYTES // (x.itemsize * (band + kh + 2))
-    strip = min(ow, max(256, (per_row - kw - 16) // 256 * 256))
-    fill = np.full(1, fillvalue, dtype=x.dtype)
-    mod = kernels(backend)
-    run = mod.correlate2d_sweep_parallel if parallel else mod.correlate2d_sweep
-    run(x.reshape(-1), H, W, rowmap, colmap, wt, kh, kw, fill, out.reshape(-1), oh, ow,
-        clo, chi, band, strip)
 
 
 def _edge_columns(x, kf, nb, backend, drop, rowmap, colmap, fillvalue, lo, hi, out):

@@ -12,17 +12,8 @@ import math
 import numpy as np
 
 from . import _direct, _fft
-from ._backends import kernels
+from ._backends import get_num_threads, kernels
 from .convolution import estimate_costs
-
-
-def _multiply(spec, kspec):
-    """``spec *= kspec`` (the fused parallel kernel when ``_fft`` provides it)."""
-    mul = getattr(_fft, "multiply_spectra", None)
-    if mul is None:
-        np.multiply(spec, kspec, out=spec)
-    else:
-        mul(spec, kspec)
 
 
 class _Spectra:
@@ -107,7 +98,7 @@ class FFTPlan:
         self.fshape = _fft.fft_lengths(self.inner, kshape, self.windows, True)
         self.axes = list(range(len(xshape)))
         self.out_shape = tuple(length for _, length in windows)
-        self.inplace = _fft.fft_engine() == "ducc0" and len(self.fshape) >= 1
+        self.inplace = _fft.fft_engine() == "ducc0"
         if self.inplace:
             scale = 1.0 / math.prod(self.fshape)
             k = np.asarray(kernel, np.float64) * scale  # normalisation folded in, in f64
@@ -115,6 +106,7 @@ class FFTPlan:
                 _fft.forward(k, self.fshape, self.axes, True).astype(
                     np.result_type(kernel.dtype, np.complex64)))
             self._bufs = _spectra(pool, self.fshape, kernel.dtype, self.inner)
+            self._region = tuple(slice(0, n) for n in self.inner)
             s, length = self.windows[-1]
             self._last = slice(s, s + length)
             self._ybuf = np.empty(self.out_shape[:-1] + (self.fshape[-1],), kernel.dtype)
@@ -130,13 +122,13 @@ class FFTPlan:
                                        self.pad_mode, 0, 0)
         if not self.inplace:
             spec = _fft.forward(x, self.fshape, self.axes, True)
-            _multiply(spec, self.kspec)
+            _fft.multiply_spectra(spec, self.kspec)
             return _fft.inverse_window(spec, self.fshape, self.axes, self.windows, True)
-        threads = _fft._workers()
+        threads = get_num_threads()
         b = self._bufs
-        b.real[tuple(slice(0, n) for n in self.inner)] = x
+        b.real[self._region] = x
         b.forward(self.inner, threads)
-        _multiply(b.spec, self.kspec)
+        _fft.multiply_spectra(b.spec, self.kspec)
         b.inverse(self.windows, self._ybuf, threads)
         np.copyto(self._out, self._ybuf[..., self._last])
         return self._out
@@ -160,6 +152,7 @@ class PeriodicPlan:
         np.add.at(folded, index, kernel)
         self.axes = list(range(len(xshape)))
         self.out_shape = self.xshape
+        self.windows = [(0, n) for n in self.xshape]
         self.inplace = _fft.fft_engine() == "ducc0"
         cdtype = np.result_type(kernel.dtype, np.complex64)
         if self.inplace:
@@ -168,23 +161,20 @@ class PeriodicPlan:
             self._out = np.empty(self.xshape, kernel.dtype)
         self.kspec = np.ascontiguousarray(
             _fft.forward(folded, list(self.xshape), self.axes, True).astype(cdtype))
-        if not self.inplace:
-            self.kspec = self.kspec  # scipy path: spectra in the kernel's precision
 
     def __call__(self, x):
         """Apply the plan; with ducc0 the result is an internal buffer, valid until the
         next call."""
         if not self.inplace:
             spec = _fft.forward(x, list(self.xshape), self.axes, True)
-            _multiply(spec, self.kspec)
-            w = [(0, n) for n in self.xshape]
-            return _fft.inverse_window(spec, list(self.xshape), self.axes, w, True)
-        threads = _fft._workers()
+            _fft.multiply_spectra(spec, self.kspec)
+            return _fft.inverse_window(spec, list(self.xshape), self.axes, self.windows, True)
+        threads = get_num_threads()
         b = self._bufs
         b.real[...] = x
         b.forward(self.xshape, threads)
-        _multiply(b.spec, self.kspec)
-        b.inverse([(0, n) for n in self.xshape], self._out, threads)
+        _fft.multiply_spectra(b.spec, self.kspec)
+        b.inverse(self.windows, self._out, threads)
         return self._out
 
 
@@ -240,7 +230,7 @@ class _Separable2D:
         lo = min(max(0, kw - 1 - s1), ow)
         return min(ow, W - s1) > lo
 
-    def __init__(self, factors, xshape, windows, pad_mode, backend, dtype):
+    def __init__(self, factors, xshape, windows, pad_mode, backend, dtype, out):
         fv, fh = (np.asarray(v, dtype=dtype) for v in factors)
         kh, kw = len(fv), len(fh)
         (s0, oh), (s1, ow) = windows
@@ -249,17 +239,16 @@ class _Separable2D:
         self.vertical = _direct.Window2D(xshape, np.ascontiguousarray(fv.reshape(kh, 1)),
                                          [(s0, oh), cols], pad_mode, 0, backend, dtype)
         self.tmp = np.empty((oh, cols[1]), dtype)
-        self._stencil = _direct._Stencil(np.ascontiguousarray(fh.reshape(1, kw)), 0, False)
+        self.out = out  # contiguous, (oh, ow)
+        stencil = _direct._Stencil(np.ascontiguousarray(fh.reshape(1, kw)), 0, False)
+        self._plan = _direct.row_plan(self.tmp, self.tmp, stencil, out, out, 0)
         self._mod = kernels(backend)
-        self._plan = None
 
-    def __call__(self, x, out):
+    def __call__(self, x):
+        """The window of contiguous ``x``, in ``out`` (valid until the next call)."""
         self.vertical(x, self.tmp)
-        if self._plan is None or self._plan[0] is not out:
-            self._plan = (out, _direct.row_plan(self.tmp, self.tmp, self._stencil, out, out,
-                                                0))
-        _direct.run_plan(self._mod, self.tmp.reshape(-1), out.reshape(-1), self._plan[1])
-        return out
+        _direct.run_plan(self._mod, self.tmp.reshape(-1), self.out.reshape(-1), self._plan)
+        return self.out
 
 
 class DirectPlan:
@@ -291,7 +280,7 @@ class DirectPlan:
 
         self.dtype = kernel.dtype
         d = len(xshape)
-        self.window2d = None
+        self.window2d = self.sep2d = None
         if factors is None and d == 2:
             # a whole 2-D window in one call of the tuned 2-D kernels (mapped or sweep),
             # boundary through index maps: no padded buffers.  Zero taps are skipped:
@@ -302,13 +291,12 @@ class DirectPlan:
             self.out_shape = self.window2d.out_shape
             self._final = buffer(self.out_shape, (), "final")
             return
-        self.sep2d = None
         if (factors is not None and d == 2 and min(len(v) for v in factors) > 1
                 and _Separable2D.fits(self.xshape, [len(v) for v in factors], windows)):
-            self.sep2d = _Separable2D(factors, self.xshape, windows, pad_mode, backend,
-                                      self.dtype)
-            self.out_shape = self.sep2d.out_shape
+            self.out_shape = tuple(length for _, length in windows)
             self._final = buffer(self.out_shape, (), "final")
+            self.sep2d = _Separable2D(factors, self.xshape, windows, pad_mode, backend,
+                                      self.dtype, self._final)
             return
         if factors is None:
             stencils = [np.flip(kernel)]
@@ -371,7 +359,7 @@ class DirectPlan:
         if self.window2d is not None:
             return self.window2d(np.ascontiguousarray(x, self.dtype), self._final)
         if self.sep2d is not None:
-            return self.sep2d(np.ascontiguousarray(x, self.dtype), self._final)
+            return self.sep2d(np.ascontiguousarray(x, self.dtype))
         first = self.passes[0]
         first["buf"][first["interior"]] = x
         for p in self.passes:

@@ -122,7 +122,8 @@ def test_dask_noncirculant_fft_agrees_with_in_memory_direct(rng):
 @pytest.mark.parametrize("boundary", ["fill", "wrap", "symm", "reflect", "nearest"])
 @pytest.mark.parametrize("shape,kshape", [((40, 37), (11, 11)), ((9, 64), (15, 7)),
                                           ((20, 6), (5, 9)), ((33, 3), (3, 5))])
-def test_direct_plans_equal_convolve(boundary, shape, kshape, rng):
+@pytest.mark.parametrize("backend", [b for b in fd.backends() if b != "python"])
+def test_direct_plans_equal_convolve(boundary, shape, kshape, backend, rng):
     # the restoration plans (separable without padded copies, non-separable through the
     # 2-D window kernels, or padded passes when the kernel is wider than the image)
     # against the public convolution, for every boundary; then 'valid' and 'full'
@@ -136,13 +137,34 @@ def test_direct_plans_equal_convolve(boundary, shape, kshape, rng):
     for k in (sep, rng.random(kshape)):
         wins = _windows(shape, kshape, range(2), "same")
         factors = _direct.separable_factors(np.flip(k), 0, k.dtype)
-        plan = DirectPlan(k, shape, wins, check_boundary(boundary), "numba", factors)
+        plan = DirectPlan(k, shape, wins, check_boundary(boundary), backend, factors)
         expected = fd.convolve2d(x, k, "same", boundary=boundary)
         np.testing.assert_allclose(plan(x), expected, rtol=0, atol=1e-12)
         for mode in ("valid", "full"):
             if mode == "valid" and any(n < kk for n, kk in zip(shape, kshape)):
                 continue
             plan = DirectPlan(k, shape, _windows(shape, kshape, range(2), mode),
-                              "constant", "numba", factors)
+                              "constant", backend, factors)
             np.testing.assert_allclose(plan(x), fd.convolve2d(x, k, mode), rtol=0,
                                        atol=1e-12)
+
+
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm", "noncirculant"])
+def test_fft_plans_equal_under_both_engines(boundary, rng):
+    # the in-place ducc0 plans (preallocated spectra, 1/N folded into the kernel's
+    # spectrum) against the scipy.fft path
+    from fastdeconv import _fft
+    pytest.importorskip("ducc0")  # a test dependency: always there in CI
+    x = _scene(2, rng)
+    psf = fd.psf.motion(9, 20)
+    y = fd.convolve(x, psf, mode="same")
+    previous = _fft.fft_engine()
+    got = {}
+    try:
+        for engine in ("ducc0", "scipy"):
+            _fft.set_fft_engine(engine)
+            got[engine] = richardson_lucy(y, psf, 30, clip=False, boundary=boundary,
+                                          method="fft", weights=np.ones(y.shape))
+    finally:
+        _fft.set_fft_engine(previous)
+    _agree(got["ducc0"], got["scipy"], RTOL)

@@ -437,8 +437,8 @@ class Window2D:
 
 
 def _sweep_pays(dtype, kshape, nterms):
-    """Whether the sweep kernel (:class:`Window2D`) beats the row kernel: float dtypes, three kernel rows
-    or more, at least ``SWEEP_MIN_TAPS`` taps (or one column of ``SWEEP_MIN_COLUMN``),
+    """Whether the sweep kernel (:class:`Window2D`) beats the row kernel: float dtypes,
+    three kernel rows or more, at least ``SWEEP_MIN_TAPS`` taps (or one column of ``SWEEP_MIN_COLUMN``),
     and not mostly zero taps (the sweep runs every tap; the row kernel skips the zeros
     it may skip)."""
     kh, kw = kshape

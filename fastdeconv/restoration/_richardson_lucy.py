@@ -38,6 +38,7 @@ class _OneThread:
         def call(*args):
             with thread_limit(1):
                 return kernel(*args)
+        setattr(self, name, call)  # built once per kernel, not per iteration
         return call
 
 

@@ -9,7 +9,8 @@ FFTs), ``scipy.fft.set_workers(n)`` around each scipy / scikit-image call (skima
 ``richardson_lucy`` convolves through ``scipy.signal.convolve``, that is ``scipy.fft``),
 ``cv2.setNumThreads(n)`` and ``torch.set_num_threads(n)`` (both restored afterwards).
 At each thread count each implementation is called once untimed (JIT compilation,
-caches), then timed round-robin with :func:`bench.runner.time_interleaved` (median of
+caches; skipped at later counts for calls over three budgets, which are timed once), then
+timed round-robin with :func:`bench.runner.time_interleaved` (median of
 at least 3 calls, ``--budget`` seconds per implementation).  One table per case, one
 row per thread count: time, speedup and parallel efficiency (``t1 / tn / n``) of each
 implementation, the peer/fastdeconv ratio, and for direct algorithms GFLOP/s and the
@@ -325,6 +326,9 @@ def measure(case, threads, opts, backends):
     """
     impls = case.build(backends)
     times, notes = {}, []
+    # a call far over the budget is timed once per thread count and gains nothing from a
+    # warm-up call at later counts (compilation and caches are done by then): skip it
+    slow = set()
     for n in threads:
         with thread_count(n):
             if effective_threads(n) < n:
@@ -332,7 +336,10 @@ def measure(case, threads, opts, backends):
                              f"{effective_threads(n)} (NUMBA_NUM_THREADS)")
             funcs = [limited(impl, n) for impl in impls]
             warm = []
-            for f in funcs:
+            for i, f in enumerate(funcs):
+                if i in slow:
+                    warm.append(None)
+                    continue
                 try:
                     warm.append(f())
                 except Exception as exc:  # reported under the table, the others go on
@@ -346,6 +353,8 @@ def measure(case, threads, opts, backends):
             del warm[:]  # results can be large: free them before timing
             for i, res in zip(ok, time_interleaved([funcs[i] for i in ok], opts)):
                 times[(i, n)] = res
+                if _ok(res) and res[0] > 3 * opts.budget:
+                    slow.add(i)
         for i, impl in enumerate(impls):
             if isinstance(times.get((i, n)), Exception):
                 exc = times[(i, n)]

@@ -17,6 +17,7 @@ import numpy as np
 from ._lazy import sfft
 
 from . import kernels as _kernel_pkg  # the thresholds only; imports no backend
+from . import _memory
 from ._backends import get_num_threads, kernels, resolve_backend
 from ._direct import pad_for_window
 
@@ -82,6 +83,8 @@ def forward(a, fshape, axes, real):
     w = _workers()
     if fft_engine() == "ducc0":
         import ducc0
+        if real and _trailing(a, axes) and a.dtype in _REAL_DTYPES:
+            return _forward_real_trailing(a, fshape, axes, w)
         a = _pad_axis(a, fshape[-1], axes[-1])
         if real:
             out = ducc0.fft.r2c(a, axes=[axes[-1]], nthreads=w)
@@ -101,6 +104,72 @@ def forward(a, fshape, axes, real):
     for ax, f in zip(axes[-2::-1], fshape[-2::-1]):
         out = sfft.fft(out, n=f, axis=ax, workers=w, overwrite_x=True)
     return out
+
+
+_REAL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _trailing(a, axes):
+    """Whether ``axes`` are ``a``'s last axes in order and ``a`` is C-contiguous."""
+    nd = a.ndim
+    return (type(a) is np.ndarray and a.flags.c_contiguous and a.dtype.isnative
+            and list(axes) == list(range(nd - len(axes), nd)))
+
+
+def _as_rows(a):
+    """``a`` as a 2-D ``(rows, last axis)`` view, or None if that needs a copy."""
+    if a.ndim == 0:
+        return None
+    view = a.view()
+    try:
+        view.shape = (-1, a.shape[-1]) if a.shape[-1] else (0, 0)
+    except AttributeError:  # not expressible as a view
+        return None
+    return view
+
+
+def _zero(a):
+    rows = _as_rows(a)
+    if rows is None:
+        a[...] = 0
+    else:
+        _memory.copy_pad(None, rows)
+
+
+def _forward_real_trailing(a, fshape, axes, w):
+    """ducc0 real forward transform over ``a``'s trailing ``axes`` with the padding done
+    by the threaded copy kernels instead of numpy's one-core ``np.zeros`` + copy per
+    axis: the rows are padded into a real buffer, ``r2c`` writes straight into the
+    data corner of the full-size spectrum, only the rest of the spectrum is zeroed, and
+    the other axes are transformed in place."""
+    import ducc0
+    n_last, f_last = a.shape[-1], fshape[-1]
+    lead = a.shape[:-1]
+    if n_last == f_last:
+        rows = a
+    elif n_last > f_last:  # cut (see _pad_axis)
+        rows = a[..., :f_last]
+    else:
+        rows = np.empty(lead + (f_last,), a.dtype)
+        _memory.copy_pad(a.reshape(-1, n_last), rows.reshape(-1, f_last))
+    nb = a.ndim - len(axes)
+    shape = list(lead) + [f_last // 2 + 1]
+    for ax, f in zip(axes[:-1], fshape[:-1]):
+        shape[ax] = f
+    spec = np.empty(shape, np.result_type(a.dtype, np.complex64))
+    keep = [min(n, f) for n, f in zip(lead[nb:], fshape[:-1])]
+    corner = spec[(Ellipsis,) + tuple(slice(0, k) for k in keep) + (slice(None),)]
+    if rows.shape[nb:-1] != tuple(keep):  # cut along a leading axis
+        rows = rows[(Ellipsis,) + tuple(slice(0, k) for k in keep) + (slice(None),)]
+    ducc0.fft.r2c(rows, axes=[a.ndim - 1], out=corner, nthreads=w)
+    # zero what lies beyond the data along each transformed leading axis, axis by axis
+    for i, ax in enumerate(axes[:-1]):
+        if keep[i] < fshape[i]:
+            _zero(spec[(slice(None),) * nb + tuple(slice(0, k) for k in keep[:i])
+                       + (slice(keep[i], None),)])
+    if len(axes) > 1:
+        spec = ducc0.fft.c2c(spec, axes=list(axes[:-1]), nthreads=w, out=spec)
+    return spec
 
 
 def inverse_window(spec, fshape, axes, windows, real):
@@ -134,6 +203,12 @@ def inverse_window(spec, fshape, axes, windows, real):
             y = sfft.ifft(spec, n=fshape[-1], axis=axes[-1], workers=w)
     s, length = windows[-1]
     if (s, length) != (0, fshape[-1]):
+        rows = _as_rows(y) if axes[-1] == y.ndim - 1 else None
+        if rows is not None:
+            # the crop as one threaded copy (numpy's runs on one core)
+            out = np.empty(y.shape[:-1] + (length,), y.dtype)
+            _memory.copy_pad(rows[:, s:s + length], out.reshape(-1, length))
+            return out
         index = [slice(None)] * y.ndim
         index[axes[-1]] = slice(s, s + length)
         y = y[tuple(index)]

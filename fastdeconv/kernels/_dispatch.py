@@ -74,3 +74,44 @@ def elementwise_dispatchers(ew, allowed_threads, set_threads):
         rl_ratio=rl_ratio, rl_update=rl_update, tv_gradient=tv_gradient,
         tv_denominator=tv_denominator, biggs_extrapolate=biggs_extrapolate,
         biggs_dots=biggs_dots, spectrum_multiply=spectrum_multiply, parallel=parallel)
+
+
+def memory_dispatchers(mem, allowed_threads, set_threads):
+    """The dispatching memory passes of one backend (``mem``: its memory module, serial
+    and ``_parallel`` variants; other arguments as :func:`elementwise_dispatchers`).
+    All are light passes: threaded from ``PARALLEL_MIN_ELEMENTS_LIGHT`` elements."""
+
+    def parallel(n):
+        if n < _pkg.PARALLEL_MIN_ELEMENTS_LIGHT:
+            return False
+        threads = allowed_threads()
+        if threads < 2:
+            return False
+        set_threads(threads)
+        return True
+
+    def all_finite(a):
+        if parallel(a.shape[0]):
+            return mem.all_finite_parallel(a)
+        return mem.all_finite(a)
+
+    def fill(out, value):
+        if parallel(out.shape[0]):
+            return mem.fill_parallel(out, value)
+        return mem.fill(out, value)
+
+    def clip(a, lo, hi):
+        if parallel(a.shape[0]):
+            return mem.clip_parallel(a, lo, hi)
+        return mem.clip(a, lo, hi)
+
+    def copy_pad_rows(src, s_off, s_stride, rows, cols, dst, d_off, d_stride, drows, dcols):
+        # counted in bytes: 4 per element of the thresholds' float32
+        if parallel(drows * dcols // 4):
+            return mem.copy_pad_rows_parallel(src, s_off, s_stride, rows, cols, dst, d_off,
+                                              d_stride, drows, dcols)
+        return mem.copy_pad_rows(src, s_off, s_stride, rows, cols, dst, d_off, d_stride,
+                                 drows, dcols)
+
+    return types.SimpleNamespace(all_finite=all_finite, fill=fill, clip=clip,
+                                 copy_pad_rows=copy_pad_rows)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .. import _validation as v
+from .. import _memory, _validation as v
 from .._backends import kernels, resolve_backend, thread_limit
 from ._model import BOUNDARIES, Blur
 from .._progress import Progress
@@ -193,7 +193,7 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
         norm = blur.normaliser(weights, psf)
 
     if x0 is None:
-        x = np.full(est_shape, 0.5, dtype=dtype)
+        x = _memory.full(est_shape, 0.5, dtype)
     else:
         x0 = v.kernel_array(v.as_numeric(x0, "x0"), dtype)
         v.check_finite(x0, "x0")
@@ -232,10 +232,10 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
         if acceleration == "biggs" and i >= 2:
             alpha = _biggs_alpha(dot_gg, norm_gg)
             ew.biggs_extrapolate(xf, x_prev, t(alpha), y)
-            x_prev[...] = xf
-            xf[...] = y
+            _memory.copy(xf, x_prev)
+            _memory.copy(y, xf)
         elif acceleration == "biggs":
-            x_prev[...] = xf
+            _memory.copy(xf, x_prev)
         conv = blur.forward(x)
         kl = ew.rl_ratio(yf, conv.reshape(-1), w, rf, eps, threshold, want_kl)
         if want_kl and 2.0 * kl / n_obs <= 1.0:
@@ -246,7 +246,7 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
                            grad)
             ew.tv_denominator(grad, sizes, strides, t(tv), denom)
         if acceleration == "biggs":
-            y[...] = xf
+            _memory.copy(xf, y)
         change2, norm2 = ew.rl_update(xf, corr.reshape(-1), norm, denom, stop_tol is not None)
         if acceleration == "biggs":
             g, g_prev = g_prev, g
@@ -260,9 +260,9 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
     if bar is not None:
         bar.close()
     out = x[blur.crop] if blur.crop is not None else x
-    out = np.ascontiguousarray(out)
+    out = _memory.contiguous(out)
     if clip:
-        np.clip(out, -1, 1, out=out)
+        _memory.clip(out, -1, 1)
     return out
 
 

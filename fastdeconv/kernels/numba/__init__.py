@@ -4,12 +4,13 @@ import numba
 from ..._backends import get_num_threads
 from . import direct
 from . import elementwise as _ew
-from .._dispatch import elementwise_dispatchers
+from . import memory as _mem
+from .._dispatch import elementwise_dispatchers, memory_dispatchers
 
 __all__ = ["correlate_terms", "correlate_terms_parallel", "correlate2d_mapped",
            "correlate2d_mapped_parallel", "correlate2d_sweep", "correlate2d_sweep_parallel", "rl_ratio", "rl_update",
            "tv_gradient", "tv_denominator", "biggs_extrapolate", "biggs_dots",
-           "spectrum_multiply"]
+           "spectrum_multiply", "all_finite", "fill", "clip", "copy_pad_rows"]
 
 correlate_terms = direct.correlate_terms
 correlate2d_mapped = direct.correlate2d_mapped
@@ -32,6 +33,14 @@ tv_denominator = _d.tv_denominator
 biggs_extrapolate = _d.biggs_extrapolate
 biggs_dots = _d.biggs_dots
 spectrum_multiply = _d.spectrum_multiply
+
+# Memory passes (fills, clips, checks, padded copies), dispatched the same way.
+_m = memory_dispatchers(
+    _mem, lambda: min(get_num_threads(), numba.config.NUMBA_NUM_THREADS), numba.set_num_threads)
+all_finite = _m.all_finite
+fill = _m.fill
+clip = _m.clip
+copy_pad_rows = _m.copy_pad_rows
 
 
 def correlate_terms_parallel(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk):

@@ -230,7 +230,7 @@ class _Separable2D:
         lo = min(max(0, kw - 1 - s1), ow)
         return min(ow, W - s1) > lo
 
-    def __init__(self, factors, xshape, windows, pad_mode, backend, dtype, out):
+    def __init__(self, factors, xshape, windows, pad_mode, backend, dtype, out, tmp=None):
         fv, fh = (np.asarray(v, dtype=dtype) for v in factors)
         kh, kw = len(fv), len(fh)
         (s0, oh), (s1, ow) = windows
@@ -238,7 +238,9 @@ class _Separable2D:
         cols = (s1 - (kw - 1), ow + kw - 1)  # every column the horizontal factor reads
         self.vertical = _direct.Window2D(xshape, np.ascontiguousarray(fv.reshape(kh, 1)),
                                          [(s0, oh), cols], pad_mode, 0, backend, dtype)
-        self.tmp = np.empty((oh, cols[1]), dtype)
+        # H and H^T of one problem share the intermediate (``tmp``, from the plans'
+        # pool): it is written before it is read on every call
+        self.tmp = np.empty((oh, cols[1]), dtype) if tmp is None else tmp
         self.out = out  # contiguous, (oh, ow)
         stencil = _direct._Stencil(np.ascontiguousarray(fh.reshape(1, kw)), 0, False)
         self._plan = _direct.row_plan(self.tmp, self.tmp, stencil, out, out, 0)
@@ -295,8 +297,10 @@ class DirectPlan:
                 and _Separable2D.fits(self.xshape, [len(v) for v in factors], windows)):
             self.out_shape = tuple(length for _, length in windows)
             self._final = buffer(self.out_shape, (), "final")
+            kw = len(factors[1])
+            tmp = buffer((self.out_shape[0], self.out_shape[1] + kw - 1), (), "sep2d")
             self.sep2d = _Separable2D(factors, self.xshape, windows, pad_mode, backend,
-                                      self.dtype, self._final)
+                                      self.dtype, self._final, tmp)
             return
         if factors is None:
             stencils = [np.flip(kernel)]

@@ -9,7 +9,11 @@ Each package exposes ``correlate_terms`` (serial) and ``correlate_terms_parallel
 ``_parallel``: a whole 2-D window, boundary included, through row/column index maps)
 and ``correlate2d_sweep`` (+ ``_parallel``: the same for dense float kernels, four
 output rows per load), with the contracts documented in ``numba/direct.py``.  Importing ``fastdeconv.kernels``
-imports none of them.
+imports none of them.  Callers pick a ``_parallel`` variant only when
+:func:`fastdeconv.get_num_threads` is above 1 (``kernels/_dispatch.py``,
+``fastdeconv/_memory.py``, ``_direct.py``, ``_fft.py``, ``nn.py``): a process forked after
+threaded kernels ran relies on that, as its count is 1 there (``_backends.py``,
+"fork"); a new threaded entry point must keep to it.
 
 OpenMP wait policy (both compiled backends run on one libgomp: Numba's ``omp`` layer
 and the Cython modules' ``prange``): unless the user set ``OMP_WAIT_POLICY`` or

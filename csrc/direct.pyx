@@ -523,15 +523,22 @@ cdef inline scalar_t _mapped_column(const scalar_t* x, Py_ssize_t W, const long 
     return acc
 
 
-cdef void _mapped_band(const scalar_t* x, Py_ssize_t H, Py_ssize_t W, const long long* rowmap,
-                       const long long* colmap, const long long* tap_r,
-                       const long long* tap_c, const scalar_t* weights, Py_ssize_t nterms,
-                       scalar_t fv, scalar_t* out, Py_ssize_t OH, Py_ssize_t OW,
-                       Py_ssize_t lo, Py_ssize_t hi, bint edges, Py_ssize_t chunk,
-                       Py_ssize_t p, Py_ssize_t o_lo, Py_ssize_t o_hi) noexcept nogil:
+cdef int _mapped_band(const scalar_t* x, Py_ssize_t H, Py_ssize_t W, const long long* rowmap,
+                      const long long* colmap, const long long* tap_r,
+                      const long long* tap_c, const scalar_t* weights, Py_ssize_t nterms,
+                      scalar_t fv, scalar_t* out, Py_ssize_t OH, Py_ssize_t OW,
+                      Py_ssize_t lo, Py_ssize_t hi, bint edges, Py_ssize_t chunk,
+                      Py_ssize_t p, Py_ssize_t o_lo, Py_ssize_t o_hi) noexcept nogil:
+    # Returns -1 when the scratch cannot be allocated (nothing written), else 0: no
+    # exception can be raised without the GIL, so the callers raise MemoryError.
     cdef long long* offs = <long long*>malloc((nterms + 1) * sizeof(long long))
     cdef scalar_t* ws = <scalar_t*>malloc((nterms + 1) * sizeof(scalar_t))
     cdef char* uniform = <char*>malloc(o_hi - o_lo + 1)
+    if offs == NULL or ws == NULL or uniform == NULL:
+        free(offs)
+        free(ws)
+        free(uniform)
+        return -1
     cdef Py_ssize_t plane = p * H * W
     cdef bint inner = hi > lo
     cdef Py_ssize_t o, orow, m, k, j, j0, n, base0, t
@@ -591,6 +598,7 @@ cdef void _mapped_band(const scalar_t* x, Py_ssize_t H, Py_ssize_t W, const long
     free(offs)
     free(ws)
     free(uniform)
+    return 0
 
 
 def correlate2d_mapped(const scalar_t[::1] x, Py_ssize_t H, Py_ssize_t W,
@@ -603,13 +611,17 @@ def correlate2d_mapped(const scalar_t[::1] x, Py_ssize_t H, Py_ssize_t W,
     cdef Py_ssize_t nbands = (OH + band - 1) // band
     cdef Py_ssize_t nterms = tap_r.shape[0]
     cdef Py_ssize_t item, p, b
+    cdef int failed = 0
     with nogil:
         for item in range(planes * nbands):
             p = item // nbands
             b = item - p * nbands
-            _mapped_band(&x[0], H, W, &rowmap[0], &colmap[0], &tap_r[0], &tap_c[0],
-                         &weights[0], nterms, fill[0], &out[0], OH, OW, lo, hi, edges,
-                         chunk, p, b * band, min(OH, (b + 1) * band))
+            failed |= _mapped_band(&x[0], H, W, &rowmap[0], &colmap[0], &tap_r[0],
+                                   &tap_c[0], &weights[0], nterms, fill[0], &out[0], OH,
+                                   OW, lo, hi, edges, chunk, p, b * band,
+                                   min(OH, (b + 1) * band))
+    if failed:
+        raise MemoryError("correlate2d_mapped: no memory for the scratch term lists")
 
 
 def correlate2d_mapped_parallel(const scalar_t[::1] x, Py_ssize_t H, Py_ssize_t W,
@@ -623,13 +635,18 @@ def correlate2d_mapped_parallel(const scalar_t[::1] x, Py_ssize_t H, Py_ssize_t 
     cdef Py_ssize_t nbands = (OH + band - 1) // band
     cdef Py_ssize_t nterms = tap_r.shape[0]
     cdef Py_ssize_t item, p, b
+    cdef int failed = 0
+    # failed is a reduction (|=) of the prange: each thread ORs its items' results and
+    # the MemoryError is raised once the threads have joined, with the GIL held
     for item in prange(planes * nbands, nogil=True, schedule='static',
                        num_threads=_num_threads):
         p = item // nbands
         b = item - p * nbands
-        _mapped_band(&x[0], H, W, &rowmap[0], &colmap[0], &tap_r[0], &tap_c[0],
-                     &weights[0], nterms, fill[0], &out[0], OH, OW, lo, hi, edges,
-                     chunk, p, b * band, min(OH, (b + 1) * band))
+        failed |= _mapped_band(&x[0], H, W, &rowmap[0], &colmap[0], &tap_r[0], &tap_c[0],
+                               &weights[0], nterms, fill[0], &out[0], OH, OW, lo, hi,
+                               edges, chunk, p, b * band, min(OH, (b + 1) * band))
+    if failed:
+        raise MemoryError("correlate2d_mapped: no memory for the scratch term lists")
 
 
 # ----------------------------------------------------------------------------- 2-D, sweep

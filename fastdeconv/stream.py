@@ -439,6 +439,19 @@ def _check_ir(ir, channels, name="ir"):
     return out
 
 
+def _check_range(taps, dtype, name="ir", advice=None):
+    """Refuse taps that ``dtype`` cannot hold: a float64 value beyond float32's range
+    became Inf in the float32 filter bank and every output NaN."""
+    if dtype.itemsize >= 8 or not taps.size:
+        return
+    peak = float(np.abs(taps).max())
+    top = float(np.finfo(dtype).max)
+    if peak > top:
+        raise ValueError(f"{name} has values up to {peak:.3g}, beyond the range of {dtype}"
+                         f" (largest {top:.3g}); "
+                         + (advice or "scale it down or use dtype='float64'"))
+
+
 def _check_dtype(dtype):
     try:
         dt = np.dtype(dtype)
@@ -500,8 +513,9 @@ class StreamingConvolver:
     Raises
     ------
     ValueError
-        Empty, non-finite or wrongly shaped ``ir``; ``block_size``, ``channels`` below 1;
-        unknown ``partition`` or ``backend``.
+        Empty, non-finite or wrongly shaped ``ir``, or (float32) ``ir`` values beyond
+        float32's range; ``block_size``, ``channels`` below 1; unknown ``partition`` or
+        ``backend``.
     TypeError
         Complex or non-numeric ``ir``; ``dtype`` other than float32/float64.
 
@@ -561,6 +575,7 @@ class StreamingConvolver:
             raise ValueError(f"partition must be one of {PARTITIONS}, got {partition!r}")
         self.backend = _backends.resolve_backend(backend)
         taps = _check_ir(ir, self.channels)
+        _check_range(taps, self.dtype)
         length = taps.shape[1]
         if max_ir_length is not None:
             length = max(length, check_int(max_ir_length, "max_ir_length", 1))
@@ -678,15 +693,14 @@ class StreamingConvolver:
         if out is None:
             out = np.empty(shape, self.dtype)
         elif (type(out) is not np.ndarray or out.dtype is not self.dtype
-              or out.shape != shape or out.strides != strides):
+              or out.shape != shape or out.strides != strides
+              or not out.flags.writeable):
+            # Writeability is checked on every call, not once per array: a caller may
+            # lock a buffer it reuses (flags.writeable = False) between calls, and the
+            # Numba kernel then failed with a dispatch error instead of this message.
             self._check_out(out, shape)
-        elif out is not self._last_out:
-            self._check_out(out, shape)   # writeable? (checked once per out array)
-            self._last_out = out
         self._kernel(block, out, self._fbuf, self._ibuf)
         return out
-
-    _last_out = None
 
     def reset(self):
         """Forget the past input: the next block starts from silence (and a pending
@@ -717,6 +731,14 @@ class StreamingConvolver:
             The new response, ``n <= max_ir_length``; per-channel rows only if the
             convolver was built with per-channel responses.
 
+        Raises
+        ------
+        ValueError
+            As the constructor for ``ir`` (values beyond float32's range included), or
+            more than ``max_ir_length`` taps.
+        TypeError
+            Complex or non-numeric ``ir``.
+
         Notes
         -----
         The spectra are computed here, in the calling thread (this allocates
@@ -726,6 +748,7 @@ class StreamingConvolver:
         or make sure no :meth:`process` call runs at the same time.
         """
         taps = _check_ir(ir, self.channels)
+        _check_range(taps, self.dtype)
         if taps.shape[1] > self.max_ir_length:
             raise ValueError(f"ir has {taps.shape[1]} taps, more than max_ir_length="
                              f"{self.max_ir_length}; pass max_ir_length to the constructor")
@@ -883,6 +906,11 @@ def inverse_filter_design(ir, n_taps, reg=1e-3, *, band=None, fs=None):
     return taps
 
 
+# name and advice of _check_range for a designed inverse filter
+_INVERSE_RANGE = ("the inverse filter designed from ir",
+                  "raise reg (it bounds the inverse's gain) or use dtype='float64'")
+
+
 class StreamingDeconvolver:
     """Undo a known impulse response on a stream, block by block, in real time.
 
@@ -951,6 +979,8 @@ class StreamingDeconvolver:
             n_taps = max(64, _pow2_at_least(4 * h.shape[1]))
         self.n_taps = check_int(n_taps, "n_taps", 1)
         taps = self._design(h)
+        # the designed inverse, not ir, is what the float32 convolver holds
+        _check_range(taps, _check_dtype(dtype), *_INVERSE_RANGE)
         self.taps = taps if np.ndim(ir) == 2 else taps[0]
         self._conv = StreamingConvolver(self.taps, block_size, channels=channels, dtype=dtype,
                                         partition=partition, backend=backend,
@@ -982,6 +1012,7 @@ class StreamingDeconvolver:
         (see :meth:`StreamingConvolver.set_ir`); ``n_taps`` and the latency stay."""
         h = _check_ir(ir, self.channels)
         taps = self._design(h)
+        _check_range(taps, self.dtype, *_INVERSE_RANGE)
         taps = taps if np.ndim(ir) == 2 else taps[0]
         self._conv.set_ir(taps)
         self.taps = taps

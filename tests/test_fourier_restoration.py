@@ -509,3 +509,46 @@ def test_float32_stays_single_precision_end_to_end():
                    psf.astype(np.float32).astype(np.float64), 1e-3, clip=False)
     err = np.abs(out32 - out64).max() / np.abs(out64).max()
     assert tolerances(np.float64) < err < tolerances(np.float32)
+
+
+# --------------------------------------------------------------------------- issue 12
+
+ZERO_PSF_CALLS = {
+    # before: wiener and unsupervised_wiener returned all NaN, tikhonov and
+    # inverse_filter all zeros, while richardson_lucy raised
+    "wiener": lambda img, psf: wiener(img, psf, 0.1),
+    "wiener_nsr": lambda img, psf: wiener(img, psf, None, nsr=0.1),
+    "unsupervised_wiener": lambda img, psf: unsupervised_wiener(img, psf, rng=0),
+    "tikhonov": lambda img, psf: tikhonov(img, psf, 0.1),
+    "tikhonov_symm": lambda img, psf: tikhonov(img, psf, 0.1, boundary="symm"),
+    "inverse_filter": lambda img, psf: inverse_filter(img, psf),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_PSF_CALLS))
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_all_zero_psf_is_refused_like_richardson_lucy(name, dtype):
+    from fastdeconv.restoration import richardson_lucy
+    img = np.random.default_rng(18).random((8, 8)).astype(dtype)
+    zero = np.zeros((3, 3), dtype)
+    with pytest.raises(ValueError) as rl_err:
+        richardson_lucy(img, zero, 2)
+    with pytest.raises(ValueError) as err:
+        ZERO_PSF_CALLS[name](img, zero)
+    assert str(err.value) == str(rl_err.value)
+    assert "psf must have a non-zero element" in str(err.value)
+
+
+def test_wiener_psf_with_zero_real_part_is_refused():
+    # only the real part of a complex psf is used (skimage's rule): an imaginary psf is
+    # an all-zero blur
+    with pytest.raises(ValueError, match="psf must have a non-zero element"):
+        wiener(np.ones((8, 8)), np.ones((3, 3)) * 1j, 0.1)
+
+
+def test_nonzero_psf_with_zero_sum_still_accepted():
+    # a zero-sum (derivative) PSF is a valid Fourier model: only all zeros is refused
+    y = np.random.default_rng(19).random(16)
+    psf = np.array([1.0, 0.0, -1.0])
+    assert np.isfinite(tikhonov(y, psf, 0.1)).all()
+    assert np.isfinite(wiener(y, psf, None, nsr=0.1)).all()

@@ -1,5 +1,7 @@
 """Richardson–Lucy, Landweber and blind RL: skimage equality, kernels vs reference,
 quality on synthetic data with ground truth, options and errors."""
+import re
+
 import numpy as np
 import pytest
 from skimage.restoration import richardson_lucy as sk_richardson_lucy
@@ -318,3 +320,92 @@ def test_float32_end_to_end_and_dtype_tolerance():
                dict(boundary="noncirculant")):
         assert richardson_lucy(image, psf, 3, **kw).dtype == np.float32
     assert fastdeconv.landweber(image, psf, 2).dtype == np.float32
+
+
+# ------------------------------------------------------------------ issue 12: bad input
+@pytest.mark.parametrize("stop", [None, "discrepancy"])
+def test_all_zero_weights_refused(stop):
+    # with stop='discrepancy' this was a ZeroDivisionError (no observed pixel to count)
+    image = np.random.default_rng(2).random((8, 8))
+    with pytest.raises(ValueError, match="weights must have at least one positive value"):
+        richardson_lucy(image, np.ones((3, 3)) / 9, 3, weights=np.zeros((8, 8)), stop=stop)
+
+
+def test_complex_arrays_refused_not_cast():
+    # casting dropped the imaginary part with only a ComplexWarning
+    image = np.random.default_rng(3).random((8, 8))
+    psf = np.ones((3, 3)) / 9
+    c = np.ones((8, 8)) + 1j
+    calls = [
+        (lambda: richardson_lucy(image, psf, 2, weights=c), "weights must be real"),
+        (lambda: richardson_lucy(image, psf, 2, x0=c), "x0 must be real"),
+        (lambda: richardson_lucy(image, psf + 0j, 2), "psf must be real"),
+        (lambda: landweber(image, psf, 2, x0=c), "x0 must be real"),
+        (lambda: landweber(image, psf + 0j, 2), "psf must be real"),
+        (lambda: landweber(c, psf, 2), "complex"),
+        (lambda: blind_richardson_lucy(image, psf + 1j, 2),
+         "psf_shape_or_init must be real"),
+        (lambda: blind_richardson_lucy(c, (3, 3), 2), "complex"),
+    ]
+    for call, msg in calls:
+        with pytest.raises(TypeError, match=msg):
+            call()
+
+
+ZERO_MESSAGE = "psf must have a non-zero element, got all zeros"
+
+
+def test_all_zero_psf_same_error_everywhere():
+    image = np.random.default_rng(4).random((8, 8))
+    zero = np.zeros((3, 3))
+    for call in (lambda: richardson_lucy(image, zero, 2),
+                 lambda: landweber(image, zero, 2),
+                 lambda: landweber(image, zero, 2, step=0.5)):   # was accepted
+        with pytest.raises(ValueError, match=ZERO_MESSAGE):
+            call()
+    with pytest.raises(ValueError, match="psf_shape_or_init must have a non-zero element"):
+        blind_richardson_lucy(image, zero, 2)
+
+
+@pytest.mark.parametrize("shape,init", [((16, 16), (16, 40)), ((16, 16), (17, 3)),
+                                        ((5,), (9,)), ((16, 16), "array")])
+def test_blind_psf_larger_than_image_refused(shape, init):
+    # was a numpy broadcast error for some shapes, silently accepted for others
+    image = np.random.default_rng(5).random(shape)
+    if init == "array":
+        init = np.ones((40, 3))
+        psf_shape = init.shape
+    else:
+        psf_shape = init
+    with pytest.raises(ValueError, match=r"psf_shape_or_init gives a PSF of shape "
+                       + re.escape(str(psf_shape)) + r", larger than image "
+                       + re.escape(str(shape))):
+        blind_richardson_lucy(image, init, 2)
+
+
+def test_blind_psf_as_large_as_image_and_zero_image():
+    image = np.random.default_rng(6).random((9, 9))
+    est, psf = blind_richardson_lucy(image, (9, 9), 2)
+    assert psf.shape == (9, 9) and np.isfinite(est).all()
+    # no signal: the PSF step has nothing to go on and keeps the start, where it made
+    # the PSF all zeros and the image step then refused it
+    est, psf = blind_richardson_lucy(np.zeros((9, 9)), (3, 3), 2)
+    assert_close(psf, np.full((3, 3), 1 / 9))
+    assert not est.any()
+
+
+def test_landweber_default_step_ignores_singleton_axes():
+    # the spectral norm was sampled on a grid 4x finer along every axis, length-1 ones
+    # included: 4^10 times the work and memory for 10 leading singleton axes
+    from fastdeconv.restoration._landweber import _spectral_norm
+    rng = np.random.default_rng(7)
+    image = rng.random((8, 8))
+    psf = rng.random((3, 3))
+    lead = (1,) * 10
+    assert _spectral_norm(psf.reshape(lead + psf.shape)) == _spectral_norm(psf)
+    assert _spectral_norm(psf.reshape(3, 1, 3, 1)) == _spectral_norm(psf)
+    assert _spectral_norm(np.full((1, 1), 2.0)) == 2.0
+    got = landweber(image.reshape(lead + image.shape), psf.reshape(lead + psf.shape), 5,
+                    method="fft")
+    assert got.shape == lead + image.shape
+    assert_close(got.reshape(image.shape), landweber(image, psf, 5, method="fft"))

@@ -534,3 +534,72 @@ def test_three_second_response(backend_name):
     conv = StreamingConvolver(ir, 128, backend=backend_name)
     x = _signal(rng, 1, 128 * (4 * fs // 128))
     assert_close(_run(conv, x), _offline(x, ir, np.float32).astype(np.float32))
+
+
+# ------------------------------------------------------------------ issue 12: bad input
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_out_made_read_only_between_calls_is_refused(backend_name):
+    # the writeability of a reused out was checked once per array: locking it later
+    # gave Numba's "No matching definition ... readonly array" instead of this message
+    for channels in (1, 2):
+        shape = (8,) if channels == 1 else (channels, 8)
+        conv = StreamingConvolver(np.ones(10), 8, channels=channels, backend=backend_name)
+        block = np.ones(shape, np.float32)
+        out = np.empty(shape, np.float32)
+        conv.process(block, out)
+        out.flags.writeable = False
+        with pytest.raises(ValueError, match="out must be writeable"):
+            conv.process(block, out)
+        out.flags.writeable = True
+        conv.process(block, out)   # still usable, with the same buffer
+
+
+@pytest.mark.parametrize("backend_name", COMPILED)
+def test_refused_out_leaves_the_stream_unchanged(backend_name):
+    rng = np.random.default_rng(21)
+    ir = _ir(rng, 300)
+    x = _signal(rng, 1, 64 * 6)
+    ref = _run(StreamingConvolver(ir, 64, backend=backend_name), x)
+    conv = StreamingConvolver(ir, 64, backend=backend_name)
+    out = np.empty(64, np.float32)
+    ro = np.empty(64, np.float32)
+    ro.flags.writeable = False
+    pieces = []
+    for k in range(6):
+        blk = x[0, k * 64:(k + 1) * 64].astype(np.float32)
+        with pytest.raises(ValueError, match="writeable"):
+            conv.process(blk, ro)
+        pieces.append(conv.process(blk, out).copy())
+    np.testing.assert_array_equal(np.concatenate(pieces), ref[0])
+
+
+def test_ir_beyond_float32_range_is_refused():
+    # a float64 response above float32's largest value became Inf in the float32
+    # filter bank and every output NaN
+    big = np.array([1.0, 1e39, 0.5])
+    with pytest.raises(ValueError, match=r"ir has values up to 1e\+39, beyond the range of"
+                                         r" float32.*dtype='float64'"):
+        StreamingConvolver(big, 8)
+    with pytest.raises(ValueError, match="ir has values"):
+        StreamingConvolver(np.stack([np.ones(3), big]), 8, channels=2)
+    edge = np.array([float(np.finfo(np.float32).max), 1.0])
+    conv = StreamingConvolver(edge, 8)               # the largest float32 still fits
+    assert np.isfinite(conv.process(np.full(8, 0.5, np.float32))).all()
+    with pytest.raises(ValueError, match="ir has values"):
+        conv.set_ir(big)
+    conv64 = StreamingConvolver(big, 8, dtype="float64")   # float64 holds it
+    out = conv64.process(np.zeros(8))
+    assert np.isfinite(out).all()
+    conv64.set_ir(big[::-1])
+
+
+def test_deconvolver_inverse_beyond_float32_range_is_refused():
+    # the designed inverse of a tiny response has taps ~1e39 with reg=0
+    tiny = np.array([1e-39, 0.5e-39])
+    with pytest.raises(ValueError, match="inverse filter designed from ir.*raise reg"):
+        StreamingDeconvolver(tiny, 8, reg=0.0, n_taps=16)
+    StreamingDeconvolver(tiny, 8, reg=0.0, n_taps=16, dtype="float64")
+    dec = StreamingDeconvolver(np.array([1.0, 0.5]), 8, reg=0.0, n_taps=16)
+    with pytest.raises(ValueError, match="inverse filter designed from ir"):
+        dec.set_ir(tiny)

@@ -5,12 +5,25 @@ from .. import _validation as v
 from .._backends import resolve_backend
 from .._progress import Progress
 from ..convolution import correlate
+from ._model import check_psf_nonzero, real_array
 from ._richardson_lucy import richardson_lucy
 
 __all__ = ["blind_richardson_lucy"]
 
 
-def _initial_psf(psf_shape_or_init, ndim, dtype):
+def _check_fits(psf_shape, image_shape):
+    # The PSF step reads the lags of a 'full' correlation that its taps see; a PSF
+    # longer than the image along an axis has taps that see no pixel, and the lag
+    # window then falls outside that correlation (numpy reported a broadcast error).
+    for a, (k, n) in enumerate(zip(psf_shape, image_shape)):
+        if k > n:
+            raise ValueError(f"psf_shape_or_init gives a PSF of shape {tuple(psf_shape)},"
+                             f" larger than image {tuple(image_shape)} along axis {a}"
+                             f" ({k} > {n}); the PSF must fit inside the image")
+
+
+def _initial_psf(psf_shape_or_init, image_shape, dtype):
+    ndim = len(image_shape)
     arg = psf_shape_or_init
     if isinstance(arg, (int, np.integer)) and not isinstance(arg, bool):
         arg = (int(arg),) * ndim
@@ -18,15 +31,20 @@ def _initial_psf(psf_shape_or_init, ndim, dtype):
         if len(arg) != ndim or any(n < 1 for n in arg):
             raise ValueError(f"psf_shape_or_init as a shape must have {ndim} positive"
                              f" sizes, got {arg}")
+        _check_fits(arg, image_shape)
         psf = np.ones(arg, dtype=dtype)  # flat start: no prior on the PSF's form
     else:
-        psf = v.kernel_array(v.as_numeric(arg, "psf_shape_or_init"), dtype)
+        psf = real_array(arg, "psf_shape_or_init", dtype)
         if psf.ndim != ndim:
             raise ValueError(f"psf_shape_or_init must have {ndim} dimensions like image,"
                              f" got {psf.ndim}")
+        if psf.size == 0:
+            raise ValueError("psf_shape_or_init must not be empty")
+        _check_fits(psf.shape, image_shape)
         v.check_finite(psf, "psf_shape_or_init")
-        if (psf < 0).any() or not psf.sum() > 0:
-            raise ValueError("psf_shape_or_init must be non-negative with a positive sum")
+        if (psf < 0).any():
+            raise ValueError("psf_shape_or_init must be non-negative")
+        check_psf_nonzero(psf, "psf_shape_or_init")
         psf = psf.copy()
     return psf / psf.sum()
 
@@ -46,9 +64,11 @@ def _psf_step(image, estimate, psf, eps, norm):
     ratio = image / (blurred + eps)
     grad = correlate(ratio, estimate, mode="full", method="fft")[
         _taps_window(estimate, psf.shape)]
-    psf = psf * np.maximum(grad, 0) / np.where(norm > 0, norm, 1)
-    total = psf.sum()
-    return psf / total if total > 0 else psf
+    new = psf * np.maximum(grad, 0) / np.where(norm > 0, norm, 1)
+    total = new.sum()
+    # No tap sees any signal (an all-zero image or estimate): the data say nothing
+    # about the PSF, so it stays as it was (a zero PSF would stop the image step).
+    return new / total if total > 0 else psf
 
 
 def _psf_norm(estimate, psf_shape):
@@ -90,6 +110,15 @@ def blind_richardson_lucy(image, psf_shape_or_init, num_iter=30, *, psf_iter=5,
     psf : ndarray
         Estimated PSF, non-negative, summing to 1.
 
+    Raises
+    ------
+    ValueError
+        Empty, negative or non-finite image; an initial PSF that is negative,
+        non-finite or all zeros, of the wrong rank, or larger than the image along an
+        axis; bad iteration counts.
+    TypeError
+        Non-numeric inputs; a complex image or initial PSF.
+
     See Also
     --------
     richardson_lucy
@@ -120,7 +149,7 @@ def blind_richardson_lucy(image, psf_shape_or_init, num_iter=30, *, psf_iter=5,
     psf_iter = v.check_int(psf_iter, "psf_iter", minimum=0)
     image_iter = v.check_int(image_iter, "image_iter", minimum=1)
     backend = resolve_backend(backend)
-    psf = _initial_psf(psf_shape_or_init, image.ndim, dtype)
+    psf = _initial_psf(psf_shape_or_init, image.shape, dtype)
     estimate = np.full(image.shape, max(float(image.mean()), 1e-6), dtype=dtype)
     eps = dtype.type(1e-12)
     bar = Progress(num_iter, "blind_richardson_lucy") if progress else None

@@ -26,6 +26,7 @@ from .._lazy import sfft
 from .. import _fft
 from .. import _validation as v
 from .._backends import get_num_threads
+from ._model import check_psf_nonzero
 
 __all__ = ["inverse_filter", "wiener", "unsupervised_wiener", "tikhonov"]
 
@@ -56,7 +57,11 @@ def _check_image_psf(image, psf, psf_name="psf"):
         if psf.dtype.kind == "f":
             v.check_finite(psf, psf_name)  # before rounding: overflow is not "Inf in psf"
         psf = psf.astype(np.float32)
-    return v.check_image_psf(image, psf, psf_name=psf_name)
+    image, psf, dtype = v.check_image_psf(image, psf, psf_name=psf_name)
+    # an all-zero PSF gave all-NaN (wiener) or all-zero (tikhonov) results; refused
+    # with the words of every other restoration method
+    check_psf_nonzero(psf, psf_name)
+    return image, psf, dtype
 
 
 def _nonneg(value, name, *, shape=None):
@@ -488,8 +493,8 @@ def inverse_filter(image, psf, eps=1e-3, *, boundary="periodic", axes=None):
     Raises
     ------
     ValueError
-        Empty inputs, rank mismatch, NaN or Inf, a PSF larger than the image, negative
-        or non-finite ``eps``, unknown ``boundary``, bad ``axes``.
+        Empty inputs, rank mismatch, NaN or Inf, an all-zero PSF, a PSF larger than
+        the image, negative or non-finite ``eps``, unknown ``boundary``, bad ``axes``.
     TypeError
         Non-numeric or complex inputs, non-scalar ``eps``.
 
@@ -569,8 +574,8 @@ def tikhonov(image, psf, lam, *, reg="laplacian", boundary="periodic", axes=None
     Raises
     ------
     ValueError
-        Empty inputs, rank mismatch, NaN or Inf, a PSF larger than the image, negative
-        ``lam``, unknown ``reg`` or ``boundary``.
+        Empty inputs, rank mismatch, NaN or Inf, an all-zero PSF, a PSF larger than
+        the image, negative ``lam``, unknown ``reg`` or ``boundary``.
     TypeError
         Non-numeric or complex inputs.
 
@@ -701,9 +706,9 @@ def wiener(image, psf, balance, reg=None, is_real=True, clip=True, *, nsr=None):
     Raises
     ------
     ValueError
-        Empty inputs, rank mismatch, NaN or Inf, a PSF larger than the image, negative
-        ``balance`` or ``nsr``, both or neither of ``balance`` and ``nsr``, a complex
-        ``reg`` of the wrong shape.
+        Empty inputs, rank mismatch, NaN or Inf, an all-zero PSF (real part), a PSF
+        larger than the image, negative ``balance`` or ``nsr``, both or neither of
+        ``balance`` and ``nsr``, a complex ``reg`` of the wrong shape.
     TypeError
         Non-numeric inputs, a complex image.
 

@@ -15,6 +15,30 @@ BOUNDARIES = ("fill", "wrap", "periodic", "circular", "symm", "symmetric", "refl
 _FFT_NOISE_EPS = 64
 
 
+def real_array(a, name, dtype):
+    """``a`` as a C-contiguous array of the float ``dtype``, refusing complex input.
+
+    The restoration methods model real intensities: casting a complex array to real
+    would silently drop its imaginary part (numpy only warns), so it is an error.
+    """
+    arr = v.as_numeric(a, name)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}; pass {name}.real"
+                        " if dropping the imaginary part is what you mean")
+    return v.kernel_array(arr, dtype)
+
+
+def check_psf_nonzero(psf, name="psf"):
+    """Refuse an all-zero PSF with the same message in every restoration method.
+
+    Such a blur maps every image to 0, so there is nothing to invert: the Fourier
+    filters would divide 0 by 0 (NaN) or return 0, the iterative ones divide by a zero
+    normaliser.  An empty ``psf`` passes here (the callers report it as empty).
+    """
+    if psf.size and not psf.any():
+        raise ValueError(f"{name} must have a non-zero element, got all zeros")
+
+
 class Blur:
     """Forward ``H`` and adjoint ``H^T`` of the RL model for one boundary mode.
 

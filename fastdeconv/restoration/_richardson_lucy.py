@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _memory, _validation as v
 from .._backends import kernels, resolve_backend, thread_limit
-from ._model import BOUNDARIES, Blur
+from ._model import BOUNDARIES, Blur, check_psf_nonzero, real_array
 from .._progress import Progress
 
 __all__ = ["richardson_lucy"]
@@ -130,8 +130,11 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
     Raises
     ------
     ValueError
-        NaN/Inf in image or PSF, negative PSF values or zero PSF sum, rank mismatch,
-        negative ``num_iter``, unknown options, badly shaped ``weights``/``x0``.
+        NaN/Inf in image or PSF, negative PSF values or an all-zero PSF, rank mismatch,
+        negative ``num_iter``, unknown options, badly shaped ``weights``/``x0``,
+        negative or all-zero ``weights``.
+    TypeError
+        Non-numeric inputs; complex ``image``, ``psf``, ``weights`` or ``x0``.
 
     See Also
     --------
@@ -164,6 +167,8 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
     >>> restored.shape, restored.dtype
     ((64, 64), dtype('float64'))
     """
+    psf = v.as_numeric(psf, "psf")
+    check_psf_nonzero(psf)  # before check_image_psf: every method words this one alike
     image, psf, dtype = v.check_image_psf(image, psf, positive_psf=True)
     num_iter = _check_options(num_iter, acceleration, tv, boundary, stop, stop_tol,
                               filter_epsilon)
@@ -181,13 +186,18 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
     w = np.empty(0, dtype)
     norm = np.empty(0, dtype)
     if weights is not None:
-        weights = v.kernel_array(v.as_numeric(weights, "weights"), dtype)
+        weights = real_array(weights, "weights", dtype)
         if weights.shape != image.shape:
             raise ValueError(f"weights must have the image's shape {image.shape},"
                              f" got {weights.shape}")
         v.check_finite(weights, "weights")
         if (weights < 0).any():
             raise ValueError("weights must be non-negative")
+        # all zero: no pixel is observed, so there is nothing to fit (and the
+        # discrepancy rule would divide by the count of observed pixels)
+        if not weights.any():
+            raise ValueError("weights must have at least one positive value (0 masks a"
+                             " pixel; all of them are masked)")
         w = weights.reshape(-1)
     if weights is not None or boundary == "noncirculant":
         norm = blur.normaliser(weights, psf)
@@ -195,7 +205,7 @@ def richardson_lucy(image, psf, num_iter=50, clip=True, filter_epsilon=None, *,
     if x0 is None:
         x = _memory.full(est_shape, 0.5, dtype)
     else:
-        x0 = v.kernel_array(v.as_numeric(x0, "x0"), dtype)
+        x0 = real_array(x0, "x0", dtype)
         v.check_finite(x0, "x0")
         if x0.shape == est_shape:
             x = x0.copy()

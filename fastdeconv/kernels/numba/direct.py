@@ -2,7 +2,24 @@
 
 Kernel contract (shared by ``kernels/cython/direct`` and ``kernels/reference/direct``):
 all arrays C-contiguous, native byte order, ``x``/``weights``/``out`` of one dtype,
-index arrays ``int64``, ``out`` preallocated; nothing is checked or allocated here.
+index arrays ``int64``, ``out`` preallocated; nothing is checked here.
+
+Allocation: ``correlate_terms`` and ``correlate_terms_parallel`` allocate nothing.  The
+2-D kernels allocate a small scratch per work item (freed when the item ends; in the
+parallel versions each thread holds at most one at a time), ``v`` bytes per value of
+the dtype:
+
+- ``correlate2d_mapped``/``_parallel``, per band of ``band`` output rows of one plane:
+  the band's term list, ``nterms`` int64 offsets and ``nterms`` weights, one value and
+  one flag byte per row, i.e. ``8 nterms + v (nterms + 1) + band`` bytes (the Cython
+  twin: ``(8 + v) (nterms + 1) + band + 1`` bytes);
+- ``correlate2d_sweep``/``_parallel``, per tile of ``band`` rows by ``strip`` columns
+  of one plane: the boundary-extended input rows, ``(band + kh + 2) SW`` values with
+  ``SW = 8 ceil((strip + kw - 1) / 8) + 8``, and the output tile, ``4 x 256`` values,
+  i.e. ``v ((band + kh + 2) SW + 1024)`` bytes (the same in the Cython twin).
+
+Where that allocation fails the Cython twin raises ``MemoryError`` after its loop (no
+exception can be raised without the GIL), and Numba's ``np.empty`` raises its own.
 
 ``correlate_terms(x, offsets, weights, in_off, w_off, out, o_off, ncols, chunk)``
 computes, for every output row ``r`` and column ``j < ncols``::

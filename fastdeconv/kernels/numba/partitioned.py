@@ -5,8 +5,11 @@ Kernel contract (shared by ``kernels/cython/partitioned`` and ``kernels/referenc
 ``channels x B`` samples (1-D or 2-D), ``fbuf`` a flat float array of the same dtype
 holding every table and all the state, ``ibuf`` a flat int64 array holding the plan (the
 layout is defined in ``kernels/reference/partitioned.py``: ``HDR_*``, ``SEG_*``, ``OP_*``)
-and the counters.  ``fastdeconv.stream`` builds both buffers; nothing is checked or
-allocated here, and the call runs without the GIL.
+and the counters.  ``fastdeconv.stream`` builds both buffers and checks ``y`` (shape,
+dtype, contiguity, writeability) before each call; nothing is checked here.  Nothing
+is allocated either: every scratch line (FFT work lines, the cross-fade's saved block)
+is a region of ``fbuf``, and the flat ``reshape`` of ``x`` and ``y`` is a view; the
+call runs without the GIL.
 
 What a call computes (``T0`` = samples seen before it, ``T = T0 + B``)::
 

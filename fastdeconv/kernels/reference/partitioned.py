@@ -5,6 +5,10 @@ docstring for the contract); written independently of it and slow by design, for
 Where the fast kernels spread each partition's FFT work over several calls, this one does
 a frame's whole work the moment its input is complete, and it computes the transforms
 with a textbook recursive FFT instead of the precomputed passes; the outputs are the same.
+Unlike the compiled kernels it allocates on every call: a list of the segment offsets,
+and for each frame and channel Python lists of complex values (the ``2P`` input samples,
+the recursive FFT's halves and outputs, about ``2P log2(2P)`` values in all, and a
+``2P``-value spectrum accumulator); it is not for real-time use.
 
 This module also defines the layout of the two state buffers (``fbuf``, floats, and
 ``ibuf``, int64) that every backend shares: the ``HDR_*`` header slots of ``ibuf``, the

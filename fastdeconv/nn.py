@@ -17,11 +17,28 @@ How it is computed: both operations are reduced to dense stride-1 correlations o
 - ``conv_transpose`` splits the *output* by residue modulo the stride; the outputs of
   residue ``r`` receive only the taps with ``k*dilation ≡ r + padding (mod s)``, so each
   residue is a stride-1 correlation of the zero-padded input with a sub-kernel, written
-  to every ``s``-th output sample.  No zero-stuffed input, no multiplications by zeros,
-  no scatter (each output sample has one writer, so threads need no reduction).
+  to every ``s``-th output sample.  No zero-stuffed input, no scatter (each output
+  sample has one writer, so threads need no reduction).  Only the residues that some
+  tap reaches are phases (at most one per tap and axis, so a huge stride costs nothing
+  to plan); the other outputs receive no product and are written with the bias in one
+  pass.
+
+PyTorch's NaN/Inf semantics: ``conv`` multiplies the zero padding by every tap (an
+infinite weight that meets it gives NaN), ``conv_transpose`` forms only products of real
+samples.  The phase kernel also multiplies the zero padding of ``conv_transpose``'s
+input, which is exact for finite weights; the terms of NaN/Inf weights are therefore left
+out of the kernel and added as a NumPy scatter of their real products.
+
+Empty inputs follow PyTorch too: an empty batch gives an empty batch, ``conv`` of an
+input without channels an output without channels; an empty spatial axis with a
+non-empty batch and channels, and a ``conv_transpose`` weight without input or output
+channels, raise ValueError.  Every output and padded-input buffer is sized (in exact
+Python ints) before any work, and one larger than ``MAX_BYTES`` raises ValueError.
 """
 import functools
+import math
 import numbers
+import os
 
 import numpy as np
 
@@ -47,6 +64,22 @@ SLACK = 8
 CHUNK_BYTES = 4096
 # Work items wanted per thread, so uneven phases still balance.
 ITEMS_PER_THREAD = 4
+
+_INT64_MAX = 2**63 - 1
+
+
+def _memory_bytes():
+    """This machine's physical memory in bytes (int64's maximum where unknown)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # no sysconf (Windows) or no such name
+        return _INT64_MAX
+    return min(total, _INT64_MAX) if total > 0 else _INT64_MAX
+
+
+# Largest buffer (output, padded input copy) the functions try to allocate, in bytes:
+# anything larger is refused up front with a ValueError naming the arguments.
+MAX_BYTES = _memory_bytes()
 
 
 # --------------------------------------------------------------------------- validation
@@ -133,6 +166,16 @@ def _check_arrays(x, weight, bias, nsp, func, groups, transposed):
         raise ValueError(f"weight's kernel size must be positive, got shape {weight.shape}")
     cin = x.shape[1]
     if transposed:
+        # PyTorch refuses these for every input (weight.shape[0] >= groups; no output
+        # channel), even an empty one.
+        if weight.shape[0] < 1:
+            raise ValueError(f"weight must have at least one input channel (weight is "
+                             f"(C_in, C_out/groups, *kernel) for a transposed "
+                             f"convolution), got shape {weight.shape}")
+        if weight.shape[1] < 1:
+            raise ValueError(f"weight must have at least one output channel per group "
+                             f"(weight is (C_in, C_out/groups, *kernel) for a transposed "
+                             f"convolution), got shape {weight.shape}")
         if weight.shape[0] != cin:
             raise ValueError(f"weight of shape {weight.shape} expects x to have "
                              f"{weight.shape[0]} channels (weight is (C_in, C_out/groups, "
@@ -269,44 +312,53 @@ def _conv_plan(xshape, wshape, groups, stride, lo, hi, dilation, itemsize, nthre
 
 
 def _transposed_axis(size, k, s, d, p, op):
-    """Per-axis plan of a transposed convolution.
+    """Per-axis plan of a transposed convolution, in O(``k``) steps whatever the stride.
 
-    Returns ``(out_size, lo, hi, phases)``: the input is zero-padded by ``lo``/``hi``;
-    ``phases`` lists ``(r, count, taps, shifts)`` for each residue ``r`` of the output
-    modulo ``s`` that has samples: output ``s*u + r`` (``u < count``) is the sum over
-    ``taps`` of ``x_padded[u + shift] * w[tap]``.
+    Returns ``(out_size, lo, hi, phases, covered, ostride)``: the input is zero-padded by
+    ``lo``/``hi``; ``phases`` lists ``(r, count, taps, shifts)``, in increasing ``r``, for
+    each residue ``r`` of the output modulo ``s`` that some tap reaches with some real
+    input sample: output ``s*u + r`` (``u < count``) is the sum over ``taps`` of
+    ``x_padded[u + shift] * w[tap]``.  ``covered`` tells whether these phases hold every
+    output sample; the others receive no product (the caller writes the bias there).
+    ``ostride`` is the output step of a phase: ``s``, or ``out_size`` when ``s`` is
+    larger (then every phase has one sample and the step is never used, so it stays a
+    small int64).
     """
     out = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
-    raw = []
-    for r in range(min(s, out)):
+    found = {}
+    for kk in range(k):
+        # Input i lands on output i*s + kk*d - p: on the one residue (kk*d - p) mod s,
+        # where output s*u + r reads input u + q.  Looping over the taps, not the
+        # residues, keeps the plan O(taps) for huge strides (most residues get nothing).
+        r = (kk * d - p) % s
+        if r >= out:
+            continue
+        q = (r + p - kk * d) // s
         count = -(-(out - r) // s)
-        taps, shifts = [], []
-        for kk in range(k):
-            e = r + p - kk * d
-            if e % s:
-                continue
-            q = e // s
-            if max(0, -q) < min(count, size - q):  # reads some real sample
-                taps.append(kk)
-                shifts.append(q)
-        raw.append((r, count, taps, shifts))
+        if max(0, -q) < min(count, size - q):  # reads some real sample
+            taps, shifts = found.setdefault(r, ([], []))
+            taps.append(kk)
+            shifts.append(q)
+    raw = [(r, -(-(out - r) // s), *found[r]) for r in sorted(found)]
     lo = max([0] + [-q for *_, shifts in raw for q in shifts])
+    # Every phase fits the padded plane (count <= size + lo + hi, the kernel's layout
+    # invariant): its reads u + q + lo (u < count) lie in it, and q + lo >= 0.
     hi = max([0] + [c - 1 + q - (size - 1) for _, c, _, shifts in raw for q in shifts])
-    # The kernel lays every phase out on the padded plane (``count`` positions per row
-    # of ``size + lo + hi``), so each phase must fit there, including one that has no
-    # taps (e.g. output_padding beyond the taps' reach, or a residue no tap lands on):
-    # its count is not bounded by the shifts above.
-    hi = max([hi] + [c - (size + lo) for _, c, *_ in raw])
     phases = [(r, c, np.array(t, np.int64), np.array(q, np.int64) + lo)
               for r, c, t, q in raw]
-    return out, lo, hi, phases
+    return out, lo, hi, phases, len(raw) == min(s, out), min(s, out)
 
 
 @functools.lru_cache(maxsize=128)
 def _transposed_plan(xshape, wshape, groups, stride, padding, output_padding, dilation,
                      itemsize, nthreads):
     """Phases, term offsets, weight gather and kernel arguments of a transposed
-    convolution (``xshape``, ``wshape`` 5-D)."""
+    convolution (``xshape``, ``wshape`` 5-D).
+
+    Only the phases that some tap reaches are planned (at most one per tap and axis);
+    ``covered`` (the sixth value returned) is False when the other output samples exist,
+    which then hold the bias alone.
+    """
     n, cin = xshape[:2]
     cog = wshape[1]
     cig = cin // groups
@@ -314,8 +366,10 @@ def _transposed_plan(xshape, wshape, groups, stride, padding, output_padding, di
                                                     dilation, padding, output_padding)]
     oshape = tuple(a[0] for a in axes)
     lo = tuple(a[1] for a in axes)
+    covered = all(a[4] for a in axes)
+    ostride = tuple(a[5] for a in axes)
     pshape = tuple(size + a[1] + a[2] for size, a in zip(xshape[2:], axes))
-    plane = int(np.prod(pshape))
+    plane = math.prod(pshape)
     geom, term_ptr, offsets, gather = [], [0], [], []
     kd_n, kh_n, kw_n = wshape[2:]
     for rd, cd, td, qd in axes[0][3]:
@@ -332,9 +386,9 @@ def _transposed_plan(xshape, wshape, groups, stride, padding, output_padding, di
                 term_ptr.append(term_ptr[-1] + cig * tap.size)
     offsets = np.concatenate(offsets) if offsets else np.zeros(0, np.int64)
     rest = _finish_plan(geom, term_ptr, pshape[1], pshape[2], cig * plane, n, groups, cog,
-                        oshape, stride, itemsize, nthreads)
+                        oshape, ostride, itemsize, nthreads)
     pack = np.array([n * cin, *xshape[2:], 1, 1, 1, *pshape, *lo], np.int64)
-    return oshape, pack, n * cin * plane, offsets, tuple(gather), rest
+    return oshape, pack, n * cin * plane, offsets, tuple(gather), covered, rest
 
 
 def _transposed_weights(w5, groups, gather):
@@ -346,6 +400,41 @@ def _transposed_weights(w5, groups, gather):
     if not parts:
         return np.zeros((groups * cog, 0), w5.dtype)
     return np.ascontiguousarray(np.concatenate(parts, axis=1))
+
+
+def _drop_terms(keep, offsets, term_ptr, weights):
+    """The kernel arguments without the terms where ``keep`` is False."""
+    kept = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+    return offsets[keep], kept[term_ptr], np.ascontiguousarray(weights[:, keep])
+
+
+def _scatter_taps(x5, w5, groups, pairs, stride, padding, dilation, out):
+    """Add the products of the (input channel in group, flat tap) ``pairs`` to ``out``.
+
+    ``out[n, g*COG + co, i*stride + k*dilation - padding] += x[n, g*CIG + ci, i] *
+    w[g*CIG + ci, co, k]`` for every input sample ``i`` whose product lands in ``out``:
+    PyTorch's scatter definition, which multiplies no padding.  Used for the weights
+    that are NaN or infinite, whose products with padding zeros would be NaN.
+    """
+    cin, cog = w5.shape[:2]
+    cig = cin // groups
+    for ci, tap in pairs:
+        k = np.unravel_index(tap, w5.shape[2:])
+        xsl, osl = [], []
+        for size, o, kk, s, d, p in zip(x5.shape[2:], out.shape[2:], k, stride, dilation,
+                                        padding):
+            e = int(kk) * d - p  # where input sample 0 lands
+            i0, i1 = max(0, -(e // s)), min(size - 1, (o - 1 - e) // s)
+            if i1 < i0:
+                break  # lands outside the output on this axis
+            xsl.append(slice(i0, i1 + 1))
+            osl.append(slice(i0 * s + e, i1 * s + e + 1, s))
+        else:
+            for g in range(groups):
+                c = g * cig + ci
+                wv = w5[(c, slice(None)) + tuple(int(v) for v in k)]
+                out[(slice(None), slice(g * cog, (g + 1) * cog), *osl)] += \
+                    x5[(slice(None), c, *xsl)][:, None] * wv[:, None, None, None]
 
 
 # --------------------------------------------------------------------------- execution
@@ -381,35 +470,94 @@ def _run(backend, x5, pack, size, offsets, term_ptr, weights, bias, geom, chunk_
                     out.reshape(-1))
 
 
+def _check_alloc(what, shape, dtype, because):
+    """Refuse, before any work, a buffer that cannot be allocated.
+
+    ``because()`` names the arguments behind the size (called only to build the
+    message).  ``shape`` holds Python ints (exact, however large); the limit is
+    ``MAX_BYTES`` (this machine's memory, at most what an int64 can count): numpy would
+    only say MemoryError or "array is too big", and a buffer near the limit may be
+    granted by the OS and then kill the process when it is filled.
+    """
+    count = math.prod(shape)
+    if count * dtype.itemsize <= MAX_BYTES and (count or max(shape) <= _INT64_MAX):
+        return
+    raise ValueError(f"{what} would have shape {shape}, {count} elements of {dtype} "
+                     f"({count * dtype.itemsize} bytes), more than can be allocated "
+                     f"({MAX_BYTES} bytes at most): {because()}")
+
+
+def _empty_spatial(x5, nsp):
+    return ValueError(f"x has an empty spatial axis (spatial size "
+                      f"{_fmt(x5.shape[5 - nsp:])}) with a non-empty batch and channels: "
+                      f"as in PyTorch, an empty input must have zero batch or zero "
+                      f"channels")
+
+
 def _conv5(x5, w5, bias, stride, lo, hi, dilation, groups, pad_mode, backend, nsp):
     """Convolution of canonical 5-D arrays; ``lo``/``hi`` are 3-tuples (``nsp`` only
     shapes the messages)."""
-    if pad_mode is not None and any(lo + hi):
-        x5 = np.pad(x5, [(0, 0), (0, 0)] + list(zip(lo, hi)), mode=pad_mode)
-        lo = hi = (0, 0, 0)
-    padded = [size + a + b for size, a, b in zip(x5.shape[2:], lo, hi)]
-    eff = [d * (k - 1) + 1 for d, k in zip(dilation, w5.shape[2:])]
+    n, cin = x5.shape[:2]
+    cout = w5.shape[0]
+    if n and cin and 0 in x5.shape[2:]:
+        raise _empty_spatial(x5, nsp)
+    # Per axis (one loop: this runs on every call): padded size, dilated kernel, output
+    # size, and the compiled kernels' stride, paddings and polyphase extent.  An axis
+    # with one output sample reads padded[:e] only (e: the dilated kernel): its stride
+    # does not matter (stride 1 keeps the polyphase buffer from growing with it), what
+    # lies beyond is never read (a negative upper padding crops the input), and a lower
+    # padding past e reads zeros only (e of them are enough: no huge int64 offsets).
+    padded, eff, oshape, kstride, klo, khi, extent = [], [], [], [], [], [], []
+    for size, a, b, s, d, k in zip(x5.shape[2:], lo, hi, stride, dilation, w5.shape[2:]):
+        p, e = size + a + b, d * (k - 1) + 1
+        o = (p - e) // s + 1
+        if o == 1:
+            s, a = 1, min(a, e)
+            b = e - size - a
+        padded.append(p)
+        eff.append(e)
+        oshape.append(o)
+        kstride.append(s)
+        klo.append(a)
+        khi.append(b)
+        extent.append(-(-(size + a + b) // s) * s)  # at most one stride past the end
     if any(p < e for p, e in zip(padded, eff)):
         raise ValueError(f"the padded input size per channel ({_fmt(padded[3 - nsp:])}) "
                          f"is smaller than the dilated kernel ({_fmt(eff[3 - nsp:])}): "
                          f"the kernel must fit in the padded input")
-    n, cout = x5.shape[0], w5.shape[0]
+    oshape = tuple(oshape)
+
+    def because():
+        return (f"check stride={stride[3 - nsp:]}, padding={lo[3 - nsp:]} (before) + "
+                f"{hi[3 - nsp:]} (after), dilation={dilation[3 - nsp:]} and the input "
+                f"size ({_fmt(x5.shape[5 - nsp:])})")
+
+    # PyTorch's empty-input path: no batch or no channels computes nothing, and an
+    # input without channels gives an output without channels (whatever C_out is).
+    cout_n = cout if cin else 0
+    _check_alloc("the output", (n, cout_n) + oshape[3 - nsp:], x5.dtype, because)
+    if n == 0 or cin == 0:
+        return np.zeros((n, cout_n) + oshape, x5.dtype)
+    if pad_mode is not None and any(lo + hi):
+        _check_alloc("the padded input", (n, cin, *padded[3 - nsp:]), x5.dtype, because)
+        x5 = np.pad(x5, [(0, 0), (0, 0)] + list(zip(lo, hi)), mode=pad_mode)
+        lo = klo = (0, 0, 0)
+        khi = [e - p if o == 1 else 0 for o, e, p in zip(oshape, eff, padded)]
+        extent = [e if o == 1 else -(-p // s) * s
+                  for o, e, p, s in zip(oshape, eff, padded, kstride)]
     if backend == "python":
-        oshape = tuple((p - e) // s + 1 for p, e, s in zip(padded, eff, stride))
         out = np.empty((n, cout) + oshape, x5.dtype)
-        kernel_module("python", "transposed").conv_direct(x5, w5, bias, stride, lo, dilation,
-                                                          groups, out)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 is NaN, silently
+            kernel_module("python", "transposed").conv_direct(x5, w5, bias, stride, lo,
+                                                              dilation, groups, out)
         return out
+    _check_alloc("the padded input", (n, cin, *extent[3 - nsp:]), x5.dtype, because)
+    kstride, klo, khi = tuple(kstride), tuple(klo), tuple(khi)
     oshape, pack, size, offsets, (term_ptr, geom, chunk_ptr, dims, work) = \
-        _conv_plan(x5.shape, w5.shape, groups, stride, lo, hi, dilation, x5.itemsize,
+        _conv_plan(x5.shape, w5.shape, groups, kstride, klo, khi, dilation, x5.itemsize,
                    get_num_threads())
     out = np.empty((n, cout) + oshape, x5.dtype)
-    if n == 0:
-        return out
-    if x5.size == 0:  # no channels, or nothing but zero padding: all sums are empty
-        out[...] = bias.reshape(-1, 1, 1, 1)
-        return out
-    if stride == (1, 1, 1) and not any(lo + hi):
+    if kstride == (1, 1, 1) and not any(klo + khi):
         pack = None  # the input is its own (only) phase plane
     _run(backend, x5, pack, size, offsets, term_ptr, w5, bias, geom, chunk_ptr, dims, out,
          work)
@@ -421,31 +569,65 @@ def _conv_transpose5(x5, w5, bias, stride, padding, output_padding, dilation, gr
     """Transposed convolution of canonical 5-D arrays (``nsp`` only shapes the
     messages)."""
     insize = x5.shape[2:]
+    n, cout = x5.shape[0], w5.shape[1] * groups
+    if n and 0 in insize:
+        raise _empty_spatial(x5, nsp)
     oshape = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
                    zip(insize, stride, padding, dilation, w5.shape[2:], output_padding))
-    if min(oshape) < 1:
+    # PyTorch accepts an output size of 0 for an empty batch only (its empty-input
+    # path; its float64 kernels refuse it otherwise, as do we).
+    if min(oshape) < (0 if n == 0 else 1):
         raise ValueError(f"the output size per channel ({_fmt(oshape[3 - nsp:])}) "
                          f"computed from the input size ({_fmt(insize[3 - nsp:])}) and "
                          f"stride, padding, dilation, output_padding is too small: "
-                         f"padding is too large")
-    n, cout = x5.shape[0], w5.shape[1] * groups
+                         f"padding={padding[3 - nsp:]} crops "
+                         f"{'more than' if min(oshape) < 0 else 'all of'} the full "
+                         f"output")
+
+    def because():
+        return (f"the output size per axis, (input size - 1) * stride - 2 * padding + "
+                f"dilation * (kernel size - 1) + output_padding + 1, comes from the "
+                f"input size ({_fmt(insize[3 - nsp:])}), stride={stride[3 - nsp:]}, "
+                f"padding={padding[3 - nsp:]}, dilation={dilation[3 - nsp:]} and "
+                f"output_padding={output_padding[3 - nsp:]}")
+
+    _check_alloc("the output", (n, cout) + oshape[3 - nsp:], x5.dtype, because)
+    if n == 0:
+        return np.zeros((n, cout) + oshape, x5.dtype)
     if backend == "python":
         out = np.empty((n, cout) + oshape, x5.dtype)
-        kernel_module("python", "transposed").conv_transpose_scatter(
-            x5, w5, bias, stride, padding, dilation, groups, out)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 is NaN, silently
+            kernel_module("python", "transposed").conv_transpose_scatter(
+                x5, w5, bias, stride, padding, dilation, groups, out)
         return out
-    oshape, pack, size, offsets, gather, (term_ptr, geom, chunk_ptr, dims, work) = \
-        _transposed_plan(x5.shape, w5.shape, groups, stride, padding, output_padding,
-                         dilation, x5.itemsize, get_num_threads())
+    plan = _transposed_plan(x5.shape, w5.shape, groups, stride, padding, output_padding,
+                            dilation, x5.itemsize, get_num_threads())
+    oshape, pack, size, offsets, gather, covered, rest = plan
+    term_ptr, geom, chunk_ptr, dims, work = rest
+    _check_alloc("the zero-padded input", (size,), x5.dtype, because)
     out = np.empty((n, cout) + oshape, x5.dtype)
-    if out.size == 0:
-        return out
-    if x5.size == 0:
-        out[...] = bias.reshape(-1, 1, 1, 1)
-        return out
     weights = _transposed_weights(w5, groups, gather)
-    _run(backend, x5, None if size == x5.size else pack, size, offsets, term_ptr, weights,
-         bias, geom, chunk_ptr, dims, out, work)
+    scatter = not np.isfinite(weights).all()
+    if scatter:
+        # The kernel multiplies the zero padding too, harmless for finite weights but
+        # NaN for an infinite one, where PyTorch has no product at all: the terms of
+        # NaN/Inf weights leave the kernel and are added as a scatter of real products.
+        offsets, term_ptr, weights = _drop_terms(np.isfinite(weights).all(axis=0),
+                                                 offsets, term_ptr, weights)
+    nterms = int(term_ptr[-1])
+    if not covered or not nterms:
+        # Output samples that no term reaches (huge strides, output_padding) get the
+        # bias alone, written in one pass; the kernel overwrites the others.
+        out[...] = bias.reshape(-1, 1, 1, 1)
+    if nterms:
+        _run(backend, x5, None if size == x5.size else pack, size, offsets, term_ptr,
+             weights, bias, geom, chunk_ptr, dims, out, work)
+    if scatter:
+        cin, cog = w5.shape[:2]
+        bad = ~np.isfinite(w5.reshape(groups, cin // groups, cog, -1)).all(axis=(0, 2))
+        with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 is NaN, silently
+            _scatter_taps(x5, w5, groups, zip(*np.nonzero(bad)), stride, padding,
+                          dilation, out)
     return out
 
 
@@ -466,6 +648,10 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, back
     stride = _int_tuple(stride, nsp, "stride", 1)
     dilation = _int_tuple(dilation, nsp, "dilation", 1)
     lo, hi = _conv_padding(padding, nsp, stride, dilation, w5.shape[5 - nsp:])
+    if pad_mode is not None and any(lo + hi) and 0 in x5.shape[2:]:
+        # torch.nn.ConvNd refuses this too: there is no sample to extend.
+        raise ValueError(f"padding_mode={padding_mode!r} cannot extend an empty spatial "
+                         f"axis (x of shape {np.shape(x)}); use padding_mode='zeros'")
     one, zero = (1,) * (3 - nsp), (0,) * (3 - nsp)
     out = _conv5(x5, w5, bias, one + stride, zero + lo, zero + hi, one + dilation, groups,
                  pad_mode, backend, nsp)
@@ -530,15 +716,19 @@ _CONV_DOC = """{summary}
     ndarray, shape ``(N, C_out, {op})`` (no ``N`` for unbatched input)
         ``O = (I + pad_before + pad_after - dilation * (k - 1) - 1) // stride + 1`` per
         axis.  float32 when ``x``, ``weight`` (and ``bias``) are float32 or narrower,
-        else float64.  The inputs are never modified.
+        else float64.  The inputs are never modified.  As in PyTorch, an empty batch
+        gives an empty batch, and an input without channels an output without channels
+        (``C_out`` is then 0).
 
     Raises
     ------
     ValueError
         Wrong ranks, channel counts or groups that do not divide them, a bias of the
         wrong size, non-positive stride/dilation/groups, negative padding, ``'same'``
-        with a stride, an unknown ``padding_mode``, or a kernel larger than the padded
-        input.
+        with a stride, an unknown ``padding_mode``, a kernel larger than the padded
+        input, an empty spatial axis with a non-empty batch and channels (or with a
+        ``padding_mode`` other than zeros), or an output or padded input larger than
+        this machine's memory (``fastdeconv.nn.MAX_BYTES``).
     TypeError
         Non-numeric or complex arrays, non-integer stride/padding/dilation/groups.
 
@@ -599,15 +789,19 @@ _CONVT_DOC = """{summary}
     ndarray, shape ``(N, C_out, {op})`` (no ``N`` for unbatched input)
         ``O = (I - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``
         per axis.  float32 when ``x``, ``weight`` (and ``bias``) are float32 or
-        narrower, else float64.  The inputs are never modified.
+        narrower, else float64.  The inputs are never modified.  An empty batch gives
+        an empty batch (``O`` may then be 0, as in PyTorch).
 
     Raises
     ------
     ValueError
-        Wrong ranks or channel counts, groups not dividing ``C_in``, a bias of the
-        wrong size, non-positive stride/dilation/groups, negative padding or
-        output_padding, an output_padding not smaller than stride or dilation, or an
-        output size below 1.
+        Wrong ranks or channel counts, groups not dividing ``C_in``, a weight without
+        input or output channels, a bias of the wrong size, non-positive
+        stride/dilation/groups, negative padding or output_padding, an output_padding
+        not smaller than stride or dilation, an output size below 1 (below 0 for an
+        empty batch), an empty spatial
+        axis with a non-empty batch, or an output larger than this machine's memory
+        (``fastdeconv.nn.MAX_BYTES``).
     TypeError
         Non-numeric or complex arrays, non-integer arguments, a string ``padding``.
 
@@ -626,7 +820,9 @@ _CONVT_DOC = """{summary}
 
     on top of the bias.  It is computed as a gather instead: the outputs of each residue
     modulo the stride are a stride-1 correlation of the input with the sub-kernel of the
-    taps that reach them (no zero-stuffing, one writer per output sample).  With zero
+    taps that reach them (no zero-stuffing, one writer per output sample; planning
+    costs O(taps) whatever the stride).  Only products of real samples are formed: a
+    NaN or infinite weight never meets the implicit padding.  With zero
     biases, ``<conv(x, w), y> == <x, conv_transpose(y, w)>`` when the shapes match.
 
     Examples

@@ -21,8 +21,10 @@ with ``t`` over ``term_ptr[f] <= t < term_ptr[f + 1]``; ``out`` is ``(N, G*CO, D
 WO)``, ``weights`` is ``(G*CO, term_ptr[-1])``, ``x`` a flat buffer of ``N*G`` blocks of
 ``XG`` elements (one group's input channels, each a ``(.., HQ, WQ)`` plane or a stack of
 polyphase planes).  ``chunk_ptr[f]`` is the number of work items before phase ``f``:
-phase ``f`` has ``ceil(((nd - 1)*HQ + nh) / ROWS)`` of them.  Every output element must
-belong to exactly one phase position (then each has one writer).
+phase ``f`` has ``ceil(((nd - 1)*HQ + nh) / ROWS)`` of them.  Every output element
+belongs to at most one phase position (then each has one writer); elements of no phase
+are not written (``fastdeconv.nn`` writes the bias there first: the output residues that
+no tap reaches).
 ``phase_correlate_parallel`` runs the work items as ``SPLIT`` contiguous runs, one per
 thread (``SPLIT`` is ignored by the serial kernel).
 
@@ -39,10 +41,11 @@ padding.  ``phase_pack_parallel`` splits the ``(c, rd, rh, rw)`` planes over thr
 
 How the public functions use it (``fastdeconv/nn.py``): a convolution with stride ``s``
 is one phase over the polyphase-decomposed, padded input (tap ``k*d = q*s + r`` reads
-plane ``r`` at shift ``q``); a transposed convolution has ``SD*SH*SW`` phases, one per
-output residue modulo the stride, each the correlation of the zero-padded input with
-the sub-kernel of the taps that land on that residue.  Both are then dense stride-1
-sums over ``(input channel, tap)`` terms.
+plane ``r`` at shift ``q``); a transposed convolution has one phase per output residue
+modulo the stride that some tap lands on (at most ``SD*SH*SW``, at most one per tap and
+axis), each the correlation of the zero-padded input with the sub-kernel of the taps
+that land on that residue.  Both are then dense stride-1 sums over ``(input channel,
+tap)`` terms.
 
 Why the loops have this shape: a work item is (batch, group, pair of output channels,
 phase, block of ``ROWS`` rows).  The rows of a block are treated as one long row of

@@ -25,11 +25,16 @@ __all__ = ["conv_direct", "conv_transpose_scatter", "phase_correlate",
 
 def conv_direct(x, weight, bias, stride, padding, dilation, groups, out):
     """``out[n, co, o] = bias[co] + sum_{ci, k} weight[co, ci, k] * x[n, g*CIG + ci,
-    o*stride + k*dilation - padding]`` (zero outside ``x``), ``g = co // (CO/groups)``."""
+    o*stride + k*dilation - padding]`` (zero outside ``x``), ``g = co // (CO/groups)``.
+
+    Every tap is multiplied, a padding zero included, as PyTorch does: an infinite
+    weight that meets the padding makes the output NaN (``inf * 0``).
+    """
     n_batch, cin = x.shape[:2]
     cout, cig = weight.shape[:2]
     kshape = weight.shape[2:]
     cog = cout // groups
+    zero = x.dtype.type(0)
     for n in range(n_batch):
         for co in range(cout):
             g = co // cog
@@ -38,27 +43,29 @@ def conv_direct(x, weight, bias, stride, padding, dilation, groups, out):
                     for ow in range(out.shape[4]):
                         total = bias[co]
                         for ci in range(cig):
+                            c = g * cig + ci
                             for kd in range(kshape[0]):
                                 i = od * stride[0] + kd * dilation[0] - padding[0]
-                                if not 0 <= i < x.shape[2]:
-                                    continue
+                                in_d = 0 <= i < x.shape[2]
                                 for kh in range(kshape[1]):
                                     j = oh * stride[1] + kh * dilation[1] - padding[1]
-                                    if not 0 <= j < x.shape[3]:
-                                        continue
+                                    in_h = in_d and 0 <= j < x.shape[3]
                                     for kw in range(kshape[2]):
                                         k = ow * stride[2] + kw * dilation[2] - padding[2]
-                                        if not 0 <= k < x.shape[4]:
-                                            continue
-                                        total = total + (weight[co, ci, kd, kh, kw]
-                                                         * x[n, g * cig + ci, i, j, k])
+                                        inside = in_h and 0 <= k < x.shape[4]
+                                        v = x[n, c, i, j, k] if inside else zero
+                                        total = total + weight[co, ci, kd, kh, kw] * v
                         out[n, co, od, oh, ow] = total
 
 
 def conv_transpose_scatter(x, weight, bias, stride, padding, dilation, groups, out):
     """Scatter every input sample times the kernel: ``out[n, g*COG + co, i*stride +
     k*dilation - padding] += x[n, ci, i] * weight[ci, co, k]`` (contributions that fall
-    outside ``out`` dropped), on top of ``bias``; ``g = ci // (C/groups)``."""
+    outside ``out`` dropped), on top of ``bias``; ``g = ci // (C/groups)``.
+
+    Only products of real samples are formed (PyTorch's definition): an infinite
+    weight gives NaN only where it meets a zero or NaN sample, never padding.
+    """
     n_batch, cin = x.shape[:2]
     cog = weight.shape[1]
     cig = cin // groups

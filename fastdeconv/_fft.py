@@ -252,6 +252,19 @@ def multiply_spectra(spec, kspec):
     return spec
 
 
+def broadcast_shape(*shapes):
+    """``np.broadcast_shapes(*shapes)`` for any number of dimensions (numpy's stops at
+    32 although arrays go to 64)."""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for i in range(ndim):
+        sizes = {s[i - ndim + len(s)] for s in shapes if i - ndim + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            raise ValueError(f"shapes {shapes} do not broadcast")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
 def fft_lengths(xshape, kshape, windows, real):
     """Smallest fast FFT sizes whose circular result equals the linear one on the window."""
     return [sfft.next_fast_len(max(n + kk - 1 - s, s + length), real)
@@ -265,7 +278,7 @@ def _linear_window(x, k, windows, nb):
     fshape = fft_lengths(x.shape[nb:], k.shape[nb:], windows, real)
     spec = forward(x, fshape, axes, real)
     kspec = forward(k, fshape, axes, real)
-    if spec.shape == np.broadcast_shapes(spec.shape, kspec.shape):
+    if spec.shape == broadcast_shape(spec.shape, kspec.shape):
         multiply_spectra(spec, kspec)
     else:
         spec = spec * kspec
@@ -334,7 +347,7 @@ def oa_convolve(x, k, windows, pad_mode, fillvalue, nb):
     spec = forward(segments, seg, axes, real)
     kspec = forward(k, seg, list(range(nb, nb + nc)), real)
     kspec = kspec.reshape(kspec.shape[:nb] + (1,) * nc + kspec.shape[nb:])
-    if spec.shape == np.broadcast_shapes(spec.shape, kspec.shape):
+    if spec.shape == broadcast_shape(spec.shape, kspec.shape):
         multiply_spectra(spec, kspec)
     else:
         spec = spec * kspec

@@ -33,10 +33,26 @@ def as_numeric(a, name):
     return arr
 
 
-def check_mode(mode):
+# scipy words the mode error three ways; each public function uses the one scipy's
+# function (and method) raises, so messages match scipy's word for word.
+_MODE_MESSAGES = {
+    # correlate, convolve(method='direct'), convolve2d, correlate2d
+    "scipy": "Acceptable mode flags are 'valid', 'same', or 'full'.",
+    # fftconvolve, oaconvolve, convolve(method='fft')
+    "fft": "acceptable mode flags are 'valid', 'same', or 'full'",
+    # convolve(method='auto'), choose_conv_method
+    "auto": "Acceptable mode flags are 'valid', 'same', or 'full', not mode={mode}",
+}
+
+
+def check_mode(mode, wording="auto"):
+    """``mode`` if it is 'full', 'valid' or 'same', else ValueError with scipy's message.
+
+    ``wording``: which of scipy's messages (``'scipy'``, ``'fft'`` or ``'auto'``, see
+    ``_MODE_MESSAGES``) the calling function raises in scipy.
+    """
     if not isinstance(mode, str) or mode not in MODES:
-        raise ValueError("Acceptable mode flags are 'valid', 'same', or 'full',"
-                         f" not mode={mode}")
+        raise ValueError(_MODE_MESSAGES[wording].format(mode=mode))
     return mode
 
 
@@ -57,22 +73,46 @@ def check_boundary(boundary):
             from None
 
 
+def _from_object(obj, dtype):
+    """``obj`` as an array of ``dtype`` as numpy's C ``PyArray_FromObject`` converts it
+    (what scipy's convolve2d does): values (Python or numpy scalars, nested sequences)
+    are converted element by element, numpy arrays only by a safe cast."""
+    if isinstance(obj, np.ndarray):
+        if not np.can_cast(obj.dtype, dtype, "safe"):
+            raise TypeError(f"Cannot cast array data from {obj.dtype!r} to {dtype!r}"
+                            " according to the rule 'safe'")
+        return obj.astype(dtype)
+    return np.asarray(obj, dtype=dtype)
+
+
 def check_fillvalue(fillvalue, dtype):
-    """The fill value as a scalar of ``dtype`` (scipy.signal.convolve2d's rules)."""
-    fv = np.asarray(fillvalue)
+    """The fill value as a scalar of ``dtype``, converted as scipy.signal.convolve2d does.
+
+    scipy converts the fill value to the output dtype before padding: 1.5 becomes 1 for
+    integer outputs, a Python int out of the dtype's range (300 for uint8, -1 for
+    unsigned), NaN or Inf for integers, a complex for real outputs and a numpy array
+    that does not cast safely all raise ValueError ("could not cast `fillvalue`
+    directly to the output type ..."), after a second attempt through complex; numpy
+    scalars wrap like numpy's own casts.  Every method uses the converted value, so
+    'direct', 'fft', 'oa' and 'auto' agree.
+    """
+    dtype = np.dtype(dtype)
+    try:
+        fv = _from_object(fillvalue, dtype)
+    except (TypeError, ValueError, OverflowError):
+        # scipy's second attempt: through complex128; only its failure is reported as is
+        try:
+            _from_object(fillvalue, np.dtype(np.complex128))
+        except (TypeError, ValueError, OverflowError) as exc:
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(f"fillvalue must be a number, got {fillvalue!r} ({exc})") from None
+        raise ValueError("could not cast `fillvalue` directly to the output type (it was"
+                         " first converted to complex).") from None
     if fv.size == 0:
         raise ValueError("`fillvalue` cannot be an empty array.")
     if fv.size != 1:
         raise ValueError("`fillvalue` must be scalar or an array with one element.")
-    if fv.dtype.kind not in "biufc":
-        raise TypeError(f"fillvalue must be a number, got {fillvalue!r}")
-    fv = fv.reshape(())[()]
-    if np.iscomplexobj(fv) and np.dtype(dtype).kind != "c":
-        if fv.imag != 0:
-            raise ValueError("could not cast `fillvalue` directly to the output type"
-                             " (it was first converted to complex).")
-        fv = fv.real
-    return fv
+    return fv.reshape(())[()]
 
 
 def check_axes(axes, ndim):
@@ -123,13 +163,26 @@ def compute_dtype(result_type):
     Floating results run in float32 when they fit (float16 too) else float64; complex
     likewise; integers and bools run in int64, whose wrap-around arithmetic equals that
     of every narrower integer type after the final cast (and of uint64, bit for bit).
+    Extended precision (long double, complex long double) stays extended: the caller
+    computes it with numpy and the FFT engines, never with the compiled kernels.
     """
     rt = np.dtype(result_type)
     if rt.kind == "f":
+        if rt.itemsize > 8:
+            return rt
         return np.dtype(np.float32) if rt.itemsize <= 4 else np.dtype(np.float64)
     if rt.kind == "c":
+        if rt.itemsize > 16:
+            return rt
         return np.dtype(np.complex64) if rt.itemsize <= 8 else np.dtype(np.complex128)
     return np.dtype(np.int64)
+
+
+def is_extended(dtype):
+    """Whether ``dtype`` is long double or complex long double wider than double."""
+    dtype = np.dtype(dtype)
+    return (dtype.kind == "f" and dtype.itemsize > 8) or (dtype.kind == "c"
+                                                          and dtype.itemsize > 16)
 
 
 def kernel_array(a, dtype):

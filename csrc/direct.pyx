@@ -15,7 +15,9 @@ differ in the last bits but still do not depend on ``chunk`` or threads).
 Kernel contract (shared with ``kernels/numba/direct`` and ``kernels/reference/direct``):
 all arrays C-contiguous, native byte order, ``x``/``weights``/``out`` of one dtype
 (float32, float64, complex64, complex128 or int64), index arrays ``int64``, ``out``
-preallocated; nothing is checked or allocated here.  ``correlate_terms(x, offsets,
+preallocated; nothing is checked here; the only allocations are the per-work-item
+scratch buffers of the 2-D mapped and sweep kernels (sizes, and the MemoryError on
+failure, in ``kernels/numba/direct.py``).  ``correlate_terms(x, offsets,
 weights, in_off, w_off, out, o_off, ncols, chunk)`` computes, for every output row ``r``
 and column ``j < ncols``::
 

@@ -1,7 +1,8 @@
 """Cython backend: extension modules compiled from ``csrc/`` when the package is installed.
 
 Same names and arguments as ``fastdeconv.kernels.numba``; the kernels (``csrc/*.pyx``)
-check nothing and allocate nothing but the per-block sums of a parallel reduction
+check nothing and allocate nothing but the per-block sums of a parallel reduction and
+the per-work-item scratch of the 2-D direct kernels (sizes in ``kernels/numba/direct.py``)
 (contracts in ``kernels/numba/direct.py`` and ``kernels/numba/elementwise.py``).
 """
 from ..._backends import get_num_threads
